@@ -48,6 +48,7 @@ class ParameterValue:
     value: Any  # int cents (EUR), int (count) or tuple of tuples of int cents (table_EUR)
     status: str
     source: str
+    unit: str = "EUR"
 
     def display(self) -> str:
         return f"{self.name}@{self.since.isoformat()}={format_value(self.value)} [{self.status}] ({self.source})"
@@ -192,7 +193,7 @@ def parse_parameter(name: str, document: Any) -> Parameter:
             problems.append(f"{day}: {exc}")
             continue
         parameter._starts.append(day)
-        parameter.values.append(ParameterValue(name, day, value, str(status), source))
+        parameter.values.append(ParameterValue(name, day, value, str(status), source, parameter.unit))
     if parameter._starts and valid_from and parameter._starts[0] != valid_from:
         problems.append(f"first value {parameter._starts[0]} does not start at valid_from {valid_from}: gap")
     if parameter.values and parameter.values[0] is None:

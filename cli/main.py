@@ -1,0 +1,28 @@
+"""The ``groeipakket`` console command and its subcommands."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cli import calc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="groeipakket", description="Groeipakket streaming engine")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    calc.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args) or 0
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""The calculator (berekeningsmotor): the amounts due per child, component and month, with their trace.
+
+Pure and deterministic: a :class:`Calculator` is built from a :class:`rules.situation.Situation` and the dated
+parameters; it never does I/O. The same code serves ``groeipakket calc`` (the whole population of a file) and the
+streaming engine (one household's state at a time), so the streaming result can be checked against ``calc``.
+
+For each household and month it determines the household's children (ruleset §1: membership as on the last day
+of the month, the day of death for a child who died in it, the foster household during a placement), which of
+them are entitled, the family size, the parents in the household and the family income, and then asks each
+component's rule module for its amount, in the order the rules depend on each other.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rules import (age_supplement, basic, basic_transitional, care, childcare, entitlement, family_income, foster,
+                   orphan, preschool, regime, school_allowance, school_bonus, social, social_transitional, start,
+                   support)
+from rules.parameters import Parameters, ParameterValue, default_parameters
+from rules.periods import month_last_day
+from rules.situation import Person, Situation
+from rules.trace import Entitlement
+
+# Components of an entitled child, in dependency order (age_supplement looks at social_transitional and care).
+MONTHLY_RULES = (basic, basic_transitional, social, social_transitional, orphan, foster, care, support,
+                 age_supplement, school_bonus, preschool, childcare, school_allowance)
+COMPONENTS = tuple(module.COMPONENT for module in MONTHLY_RULES) + (start.COMPONENT,)
+
+
+class HouseholdMonth:
+    """One household in one month: its children, the entitled ones, family size, parents and income."""
+
+    __slots__ = ("calc", "household_id", "month", "children", "entitled", "n", "parents", "has_new_system",
+                 "_incomes")
+
+    def __init__(self, calc: "Calculator", household_id: str, month: int):
+        self.calc, self.household_id, self.month = calc, household_id, month
+        last = month_last_day(month)
+        persons = calc.situation.persons
+        self.children: list[tuple[Person, str]] = []  # (child, source of its membership or placement)
+        self.parents: list[Person] = []
+        for insz in sorted(calc.situation.members_ever.get(household_id, ())):
+            person = persons[insz]
+            place = calc.child_household(person, month)
+            if place is not None and place[0] == household_id:
+                self.children.append((person, place[1]))
+                continue
+            membership = person.membership_on(last)
+            if (membership is not None and membership.household == household_id and membership.role == "parent"
+                    and person.alive_on(last)):
+                self.parents.append(person)
+        self.entitled = [child for child, _ in self.children if calc.entitlement(child, month).entitled]
+        self.n = len(self.entitled)
+        self.has_new_system = any(calc.regime(child, month) == regime.NEW for child in self.entitled)
+        self._incomes: dict[int, family_income.FamilyIncome] = {}
+
+    def income(self, income_year: int) -> "family_income.FamilyIncome":
+        result = self._incomes.get(income_year)
+        if result is None:
+            result = self._incomes[income_year] = self.calc.family_income(self.parents, income_year)
+        return result
+
+
+class ChildMonth:
+    """What the component rules see for one child in one month."""
+
+    __slots__ = ("calc", "hm", "child", "month", "place_source", "regime", "lines", "entitled")
+
+    def __init__(self, calc: "Calculator", hm: HouseholdMonth, child: Person, place_source: str):
+        self.calc, self.hm, self.child, self.month, self.place_source = calc, hm, child, hm.month, place_source
+        self.entitled = calc.entitlement(child, hm.month).entitled
+        self.regime = calc.regime(child, hm.month)
+        self.lines: dict[str, Entitlement] = {}
+
+    def param(self, name: str, month: int | None = None) -> ParameterValue | None:
+        return self.calc.params[name].at_month(self.month if month is None else month)
+
+    def line(self, component: str, amount_cents: int, rule: str, legal: str, params: tuple,
+             inputs: tuple = (), sources: tuple = (), month: int | None = None) -> Entitlement:
+        return Entitlement(self.hm.household_id, self.child.insz, component, self.month if month is None else month,
+                           amount_cents, rule, legal, params, inputs,
+                           (self.child.birth_source, self.place_source, *sources))
+
+
+class Calculator:
+    def __init__(self, situation: Situation, parameters: Parameters | None = None):
+        self.situation = situation
+        self.params = parameters or default_parameters()
+        self._places: dict[tuple[str, int], tuple | None] = {}
+        self._entitlements: dict[tuple[str, int], entitlement.EntitlementDecision] = {}
+        self._household_months: dict[tuple[str, int], HouseholdMonth] = {}
+        self._incomes: dict[tuple, family_income.FamilyIncome] = {}
+        self._cache: dict[tuple, object] = {}  # per-rule caches (ranks, eldest child, school allowance decisions)
+
+    @classmethod
+    def from_events(cls, events: Iterable, parameters: Parameters | None = None) -> "Calculator":
+        return cls(Situation(events), parameters)
+
+    # --- shared facts -------------------------------------------------------------------------------------
+    def count(self, name: str, month: int) -> int:
+        return self.params[name].at_month(month).value
+
+    def child_household(self, person: Person, month: int) -> tuple[str, str, object] | None:
+        """(household, source event, placement) of a child in month M, or None when it is nobody's child then."""
+        key = (person.insz, month)
+        try:
+            return self._places[key]
+        except KeyError:
+            pass
+        place = None
+        day = person.reference_day(month)
+        if day is not None and person.birth_date is not None:
+            placement = person.placement_on(day) if person.placements else None
+            if placement is not None:
+                place = (placement.household, placement.source, placement)
+            else:
+                membership = person.membership_on(day)
+                if membership is not None and membership.role == "child":
+                    place = (membership.household, membership.source, None)
+        self._places[key] = place
+        return place
+
+    def entitlement(self, person: Person, month: int) -> entitlement.EntitlementDecision:
+        key = (person.insz, month)
+        decision = self._entitlements.get(key)
+        if decision is None:
+            decision = self._entitlements[key] = entitlement.decide(person, month, self.count)
+        return decision
+
+    def regime(self, person: Person, month: int) -> str:
+        return regime.regime(self, person, month)
+
+    def household_month(self, household_id: str, month: int) -> HouseholdMonth:
+        key = (household_id, month)
+        hm = self._household_months.get(key)
+        if hm is None:
+            hm = self._household_months[key] = HouseholdMonth(self, household_id, month)
+        return hm
+
+    def family_income(self, parents: list[Person], income_year: int) -> "family_income.FamilyIncome":
+        key = (tuple(p.insz for p in parents), income_year)
+        result = self._incomes.get(key)
+        if result is None:
+            result = self._incomes[key] = family_income.compute(self, parents, income_year)
+        return result
+
+    def cached(self, key: tuple, compute):
+        try:
+            return self._cache[key]
+        except KeyError:
+            value = self._cache[key] = compute()
+            return value
+
+    # --- results ------------------------------------------------------------------------------------------
+    def household_entitlements(self, household_id: str, month: int) -> list[Entitlement]:
+        hm = self.household_month(household_id, month)
+        lines: list[Entitlement] = []
+        for child, place_source in hm.children:
+            cm = ChildMonth(self, hm, child, place_source)
+            if cm.entitled:
+                for module in MONTHLY_RULES:
+                    line = module.compute(cm)
+                    if line is not None:
+                        cm.lines[module.COMPONENT] = line
+            line = start.compute(cm)
+            if line is not None:
+                cm.lines[start.COMPONENT] = line
+            lines.extend(line for line in cm.lines.values() if line.amount_cents)
+        return lines
+
+    def entitlements(self, months: Iterable[int], households: Iterable[str] | None = None) -> list[Entitlement]:
+        """Every non-zero entitlement of the given households (default: all) for the given months."""
+        household_ids = sorted(households if households is not None else self.situation.members_ever)
+        months = list(months)
+        result: list[Entitlement] = []
+        for household_id in household_ids:
+            for month in months:
+                result.extend(self.household_entitlements(household_id, month))
+        return result
+
+    def child_entitlements(self, insz: str, month: int) -> tuple[list[Entitlement], str]:
+        """One child's lines for one month and the entitlement decision in words (for --explain)."""
+        person = self.situation.persons.get(insz)
+        if person is None:
+            return [], "child unknown"
+        place = self.child_household(person, month)
+        decision = self.entitlement(person, month)
+        if place is None:
+            return [], f"not a child of any household in this month; {decision.basis}"
+        lines = [line for line in self.household_entitlements(place[0], month) if line.child == insz]
+        return lines, f"{'entitled' if decision.entitled else 'not entitled'}: {decision.basis}"

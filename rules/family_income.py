@@ -1,0 +1,67 @@
+"""Family income (gezinsinkomen) for the social supplement and the school allowance — ruleset v1 §4.4;
+decree art. 18 and 42; GPedia "Waaruit bestaan de gezinsinkomsten?".
+
+Income of the allocation year (1 September – 31 August) is that of the income year two years before the
+calendar year in which the allocation year starts. It is the sum over the parents in the household in month M
+of: taxable income + self-employed net income × 100/80 + 80 % of partner maintenance received − 80 % of partner
+maintenance paid; plus, over the real estate they own (by their share): 3 × indexed cadastral income (KI) of
+property of `other` use + 1 × indexed KI of property in `professional` use; the `own_home` KI never counts. Child
+maintenance is ignored. If a parent's assessment for the income year is missing, the income is unknown (no
+social supplement, no school allowance) until it arrives. **[decision]** A household without a parent has no
+family income to test, so no income-tested supplement.
+
+The income is exact (a Fraction of cents): it is compared with thresholds, never rounded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from rules.periods import month_first_day
+from rules.situation import Person
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyIncome:
+    income_year: int
+    cents: Fraction | None  # None: unknown (a parent's assessment is missing, or no parent)
+    missing: tuple[str, ...]  # parents whose assessment is missing
+    params: tuple
+    sources: tuple[str, ...]
+
+    @property
+    def known(self) -> bool:
+        return self.cents is not None
+
+
+def compute(calc, parents: list[Person], income_year: int) -> FamilyIncome:
+    month = (income_year + 2) * 12 + 8  # September of the allocation year: the percentages in force then
+    p = calc.params
+    day = month_first_day(month)
+    maintenance = p["conditions.partner_maintenance_percent"].require(day)
+    divisor = p["conditions.self_employed_divisor_percent"].require(day)
+    ki_other = p["conditions.ki_other_multiplier"].require(day)
+    ki_professional = p["conditions.ki_professional_multiplier"].require(day)
+    params = (maintenance, divisor, ki_other, ki_professional)
+    if not parents:
+        return FamilyIncome(income_year, None, (), params, ())
+    total, missing, sources = Fraction(0), [], []
+    for parent in parents:
+        assessment = parent.tax.get(income_year)
+        if assessment is None:
+            missing.append(parent.insz)
+            continue
+        data, source = assessment
+        sources.append(source)
+        total += data.taxable_income_cents
+        total += Fraction(data.self_employed_net_cents or 0) * 100 / divisor.value
+        total += Fraction((data.partner_maintenance_received_cents or 0) * maintenance.value, 100)
+        total -= Fraction((data.partner_maintenance_paid_cents or 0) * maintenance.value, 100)
+        for estate, estate_source in parent.property.get(income_year, ()):
+            factor = {"other": ki_other.value, "professional": ki_professional.value}.get(estate.use, 0)
+            if factor:
+                total += Fraction(estate.ki_indexed_cents * estate.share_percent * factor, 100)
+                sources.append(estate_source)
+    if missing:
+        return FamilyIncome(income_year, None, tuple(missing), params, tuple(sources))
+    return FamilyIncome(income_year, total, (), params, tuple(sources))

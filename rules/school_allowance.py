@@ -1,0 +1,94 @@
+"""School allowance (schooltoeslag, selectieve participatietoeslag leerling), per school year — ruleset v1 §6.4
+**[assumed model]**; decree art. 24–48.
+
+School year S runs 1 September Y – 31 August Y+1. A pupil enrolled in recognised Flemish preschool (counting from
+the month in which it is 3 years old), primary or secondary education during S, with fewer than 30 half days of
+unauthorised absence in S (the latest attendance report of S), in a household whose family income (income year
+Y−2, as for the social supplement; none while a parent's assessment is missing) is within the thresholds for its
+points — the number of entitled children in its household in September Y, at most 20. Period: the first month of
+S in which the pupil is enrolled, entitled and qualifies. Amount: preschool a fixed amount if income ≤ max;
+primary and secondary (day pupil): income ≤ min → full; min < income ≤ max → minimum + (full − minimum) ×
+(max − income) / (max − min), rounded half-up; income > max → nothing. With two levels in the month, the higher
+amount (decree art. 45).
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from rules.money import euro, round_half_up
+from rules.periods import allocation_year_start
+
+COMPONENT = "school_allowance"
+LEGAL = "Groeipakketdecreet 27.04.2018, art. 24-48; ruleset v1 §6.4"
+LEVELS = ("preschool", "primary", "secondary")
+
+
+def compute(cm):
+    if not cm.child.enrolments:
+        return None
+    year = allocation_year_start(cm.month)
+    decision = cm.calc.cached(("school-allowance", cm.child.insz, year), lambda: decide(cm.calc, cm.child, year))
+    if decision is None or decision[0] != cm.month:
+        return None
+    _, amount, rule, params, inputs, sources = decision
+    return cm.line(COMPONENT, amount, rule, LEGAL, params, inputs, sources)
+
+
+def _level_amount(calc, level: str, income: Fraction, low: int, high: int, september: int):
+    p = calc.params
+    if level == "preschool":
+        fixed = p["school_allowance.preschool"].at_month(september)
+        return (fixed.value if income <= high else 0), (fixed,), "preschool: fixed amount, income <= max"
+    minimum = p[f"school_allowance.{level}_minimum"].at_month(september)
+    full = p[f"school_allowance.{level}_full"].at_month(september)
+    if income <= low:
+        return full.value, (minimum, full), f"{level}: income <= min, full amount"
+    if income > high:
+        return 0, (minimum, full), f"{level}: income above max"
+    share = Fraction(full.value - minimum.value) * (high - income) / (high - low)
+    return minimum.value + round_half_up(share), (minimum, full), \
+        f"{level}: minimum + (full - minimum) x (max - income) / (max - min)"
+
+
+def decide(calc, child, year: int):
+    """(period, amount, rule, params, inputs, sources) of the pupil's allowance for school year ``year``."""
+    september = year * 12 + 8
+    school = [e for e in child.enrolments if e.level in LEVELS and e.school_year == year]
+    if not school:
+        return None
+    reports = child.attendance.get(year) or []
+    absence_limit = calc.params["conditions.school_allowance_max_unauthorised_absence_half_days"].at_month(september)
+    absence = reports[-1].unauthorised_absence_half_days if reports else 0
+    if absence >= absence_limit.value:
+        return None
+    thresholds = calc.params["school_allowance.thresholds"].at_month(september)
+    max_points = calc.params["conditions.school_allowance_max_points"].at_month(september)
+    if thresholds is None:
+        return None
+    for month in range(september, september + 12):
+        levels = [e for e in child.enrolments_in_month(month) if e in school
+                  and (e.level != "preschool" or month >= child.birth_month + 36)]
+        if not levels or not calc.entitlement(child, month).entitled:
+            continue
+        place = calc.child_household(child, month)
+        if place is None:
+            continue
+        income = calc.household_month(place[0], month).income(year - 2)
+        if not income.known:
+            continue
+        september_place = calc.child_household(child, september) or place
+        points = min(calc.household_month(september_place[0], september).n, max_points.value)
+        low, high = thresholds.value[points]
+        best = max((_level_amount(calc, e.level, income.cents, low, high, september) + (e,) for e in levels),
+                   key=lambda item: item[0])
+        amount, params, rule, enrolment = best
+        if amount <= 0:
+            continue
+        inputs = (("school_year", f"{year}-{year + 1}"), ("income_year", year - 2),
+                  ("family_income_eur", euro(income.cents)), ("points", points),
+                  ("threshold_min_eur", euro(low)), ("threshold_max_eur", euro(high)),
+                  ("unauthorised_absence_half_days", absence))
+        sources = (enrolment.source, *income.sources, *(r.source for r in reports[-1:]))
+        return month, amount, f"school allowance, {rule}", (*params, thresholds, max_points, absence_limit), \
+            inputs, sources
+    return None

@@ -1,0 +1,68 @@
+"""Social supplement (sociale toeslag) of the new system — ruleset v1 §4.4; decree art. 18–21.
+
+Per child with ``basic``, by the family income of the allocation year (see :mod:`rules.family_income`) and the
+family size n (entitled children in the household in month M), with the thresholds and amounts in force in M:
+income ≤ T1: A12 when n ≤ 2, A3 when n ≥ 3; T1 < income ≤ T1b (from April 2023) and n ≤ 2: B12; T1 < income ≤ T2
+and n ≥ 3 (and a child of the household gets ``basic``): M3; otherwise nothing ("≤" is inclusive). No supplement
+while a parent's assessment for the income year is missing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rules import regime
+from rules.money import euro
+from rules.periods import income_year
+
+COMPONENT = "social"
+LEGAL = "Groeipakketdecreet 27.04.2018, art. 18-21; ruleset v1 §4.4"
+
+
+@dataclass(frozen=True, slots=True)
+class IncomeTest:
+    """Where the family income stands against the thresholds in force in the month."""
+
+    at_most_t1: bool
+    at_most_t1b: bool  # False when T1b is not in force (before April 2023)
+    at_most_t2: bool
+    n: int
+    has_new_system: bool
+    params: tuple
+    inputs: tuple
+    sources: tuple
+
+
+def income_test(cm) -> IncomeTest | None:
+    """Shared by social and social_transitional; cached per household and month."""
+    def compute():
+        year = income_year(cm.month)
+        income = cm.hm.income(year)
+        if not income.known:
+            return None
+        t1, t1b, t2 = cm.param("social.t1"), cm.param("social.t1b"), cm.param("social.t2")
+        cents = income.cents
+        inputs = (("income_year", year), ("family_income_eur", euro(cents)),
+                  ("parents_in_household", len(cm.hm.parents)), ("family_size_n", cm.hm.n))
+        return IncomeTest(cents <= t1.value, t1b is not None and t1.value < cents <= t1b.value, cents <= t2.value,
+                          cm.hm.n, cm.hm.has_new_system, tuple(p for p in (t1, t1b, t2) if p is not None),
+                          inputs, income.sources)
+    return cm.calc.cached(("income-test", cm.hm.household_id, cm.month), compute)
+
+
+def compute(cm):
+    if cm.regime != regime.NEW:
+        return None
+    test = income_test(cm)
+    if test is None:
+        return None
+    if test.at_most_t1:
+        name, rule = ("social.a12", "income <= T1 and n <= 2") if test.n <= 2 else ("social.a3", "income <= T1 and n >= 3")
+    elif test.at_most_t1b and test.n <= 2:
+        name, rule = "social.b12", "T1 < income <= T1b and n <= 2"
+    elif test.at_most_t2 and test.n >= 3:
+        name, rule = "social.m3", "T1 < income <= T2 and n >= 3"
+    else:
+        return None
+    amount = cm.param(name)
+    return cm.line(COMPONENT, amount.value, f"social supplement: {rule}", LEGAL, (amount, *test.params),
+                   test.inputs, test.sources)

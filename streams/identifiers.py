@@ -1,0 +1,91 @@
+"""Identifiers of persons (INSZ / rijksregisternummer, BIS-nummer) and bank accounts (IBAN).
+
+Validation uses python-stdnum (``stdnum.be.ssn`` covers national-register and BIS numbers with their mod-97
+check; ``stdnum.iban`` the IBAN check). Logs, metrics and DLQ reasons never show an INSZ or IBAN in clear:
+use :func:`mask` (``85******345``) or :func:`pseudonym` (a keyed hash, stable across runs).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+
+from stdnum import iban as stdnum_iban
+from stdnum.be import ssn as stdnum_ssn
+from stdnum.exceptions import ValidationError
+
+_DIGITS11 = re.compile(r"^\d{11}$")
+_HOUSEHOLD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
+_PSEUDONYM_KEY = os.environ.get("GROEIPAKKET_PSEUDONYM_KEY", "groeipakket-log-pseudonym").encode()
+
+
+def is_valid_insz(value: str) -> bool:
+    """An INSZ is 11 digits with a valid mod-97 check (national register or BIS number)."""
+    if not isinstance(value, str) or not _DIGITS11.match(value):
+        return False
+    try:
+        stdnum_ssn.validate(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def is_valid_household_id(value: str) -> bool:
+    return isinstance(value, str) and bool(_HOUSEHOLD.match(value))
+
+
+def normalize_iban(value: str) -> str:
+    """Compact upper-case IBAN; raises ValueError when its check fails."""
+    try:  # mod-97 and the country's BBAN structure; not the bank-code registry (it rejects valid accounts)
+        return stdnum_iban.validate(value, check_country=False)
+    except ValidationError as exc:
+        raise ValueError("invalid IBAN (check digits or format)") from exc
+
+
+def birth_date_from_insz(insz: str) -> dt.date | None:
+    """The birth date encoded in an INSZ, when it encodes a full one (None for unknown day/month)."""
+    try:
+        return stdnum_ssn.get_birth_date(insz)
+    except (ValidationError, ValueError):
+        return None
+
+
+def mask(value: str | None) -> str:
+    """Show only enough of an INSZ/IBAN to tell two apart in a log line: ``85*******45``."""
+    if not value:
+        return "-"
+    value = str(value)
+    if len(value) <= 4:
+        return "*" * len(value)
+    return value[:2] + "*" * (len(value) - 4) + value[-2:]
+
+
+def pseudonym(value: str | None) -> str:
+    """A keyed, stable hash of a personal identifier for logs and traces shown outside the audit trail."""
+    if not value:
+        return "-"
+    return "p-" + hashlib.blake2b(str(value).encode(), key=_PSEUDONYM_KEY, digest_size=6).hexdigest()
+
+
+def insz_check_digits(first_nine: str, born_2000_or_later: bool) -> str:
+    """The two mod-97 check digits for the first nine digits of an INSZ (used by the simulator and tests)."""
+    number = int(("2" if born_2000_or_later else "") + first_nine)
+    return f"{97 - number % 97:02d}"
+
+
+def make_insz(birth: dt.date, serial: int) -> str:
+    """A valid INSZ for a birth date and a serial 1..998 (the register's day counter)."""
+    if not 1 <= serial <= 998:
+        raise ValueError("serial must be 1..998")
+    first = f"{birth.year % 100:02d}{birth.month:02d}{birth.day:02d}{serial:03d}"
+    return first + insz_check_digits(first, birth.year >= 2000)
+
+
+def make_iban_be(account: int) -> str:
+    """A valid Belgian IBAN for a 10-digit account base (bank code + account number, national check added)."""
+    base = f"{account % 10**10:010d}"
+    national_check = int(base) % 97 or 97
+    bban = f"{base}{national_check:02d}"
+    numeric = int(bban + "111400")  # "BE" -> 11 14, then "00"
+    return f"BE{98 - numeric % 97:02d}{bban}"
