@@ -13,6 +13,10 @@ BANDS = (("18_plus", "conditions.age_band_18_plus_from"), ("12_17", "conditions.
          ("6_11", "conditions.age_band_6_11_from"))
 
 
+def applies_to(calc, child) -> bool:
+    return child.legacy_group is not None
+
+
 def compute(cm):
     if cm.regime != regime.TRANSITIONAL:
         return None

@@ -9,6 +9,10 @@ COMPONENT = "basic"
 LEGAL = "Groeipakketdecreet 27.04.2018, art. 11; ruleset v1 §4.1"
 
 
+def applies_to(calc, child) -> bool:
+    return True
+
+
 def compute(cm):
     if cm.regime != regime.NEW:
         return None

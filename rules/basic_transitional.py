@@ -10,6 +10,10 @@ COMPONENT = "basic_transitional"
 LEGAL = "Groeipakketdecreet 27.04.2018, art. 210 §2; ruleset v1 §4.2"
 
 
+def applies_to(calc, child) -> bool:
+    return child.legacy_group is not None
+
+
 def compute(cm):
     if cm.regime != regime.TRANSITIONAL:
         return None

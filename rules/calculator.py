@@ -31,16 +31,14 @@ class HouseholdMonth:
     """One household in one month: its children, the entitled ones, family size, parents and income."""
 
     __slots__ = ("calc", "household_id", "month", "children", "entitled", "n", "parents", "has_new_system",
-                 "_incomes")
+                 "memo", "_incomes")
 
     def __init__(self, calc: "Calculator", household_id: str, month: int):
         self.calc, self.household_id, self.month = calc, household_id, month
         last = month_last_day(month)
-        persons = calc.situation.persons
         self.children: list[tuple[Person, str]] = []  # (child, source of its membership or placement)
         self.parents: list[Person] = []
-        for insz in sorted(calc.situation.members_ever.get(household_id, ())):
-            person = persons[insz]
+        for person in calc.members(household_id):
             place = calc.child_household(person, month)
             if place is not None and place[0] == household_id:
                 self.children.append((person, place[1]))
@@ -49,10 +47,12 @@ class HouseholdMonth:
             if (membership is not None and membership.household == household_id and membership.role == "parent"
                     and person.alive_on(last)):
                 self.parents.append(person)
-        self.entitled = [child for child, _ in self.children if calc.entitlement(child, month).entitled]
+        entitlement = calc.entitlement
+        self.entitled = [child for child, _ in self.children if entitlement(child, month).entitled]
         self.n = len(self.entitled)
         self.has_new_system = any(calc.regime(child, month) == regime.NEW for child in self.entitled)
         self._incomes: dict[int, family_income.FamilyIncome] = {}
+        self.memo: dict[str, object] = {}  # per household-month results shared by the children's rules
 
     def income(self, income_year: int) -> "family_income.FamilyIncome":
         result = self._incomes.get(income_year)
@@ -68,12 +68,12 @@ class ChildMonth:
 
     def __init__(self, calc: "Calculator", hm: HouseholdMonth, child: Person, place_source: str):
         self.calc, self.hm, self.child, self.month, self.place_source = calc, hm, child, hm.month, place_source
-        self.entitled = calc.entitlement(child, hm.month).entitled
-        self.regime = calc.regime(child, hm.month)
+        self.entitled = child in hm.entitled
+        self.regime = calc.regime(child, hm.month) if child.legacy_group else regime.NEW
         self.lines: dict[str, Entitlement] = {}
 
     def param(self, name: str, month: int | None = None) -> ParameterValue | None:
-        return self.calc.params[name].at_month(self.month if month is None else month)
+        return self.calc.parameter[name].at_month(self.month if month is None else month)
 
     def line(self, component: str, amount_cents: int, rule: str, legal: str, params: tuple,
              inputs: tuple = (), sources: tuple = (), month: int | None = None) -> Entitlement:
@@ -86,10 +86,13 @@ class Calculator:
     def __init__(self, situation: Situation, parameters: Parameters | None = None):
         self.situation = situation
         self.params = parameters or default_parameters()
+        self.parameter = {p.name: p for p in self.params}  # plain dict: the hot path reads it per amount
         self._places: dict[tuple[str, int], tuple | None] = {}
         self._entitlements: dict[tuple[str, int], entitlement.EntitlementDecision] = {}
         self._household_months: dict[tuple[str, int], HouseholdMonth] = {}
         self._incomes: dict[tuple, family_income.FamilyIncome] = {}
+        self._rules: dict[str, tuple] = {}
+        self._members: dict[str, list[Person]] = {}
         self._cache: dict[tuple, object] = {}  # per-rule caches (ranks, eldest child, school allowance decisions)
 
     @classmethod
@@ -98,7 +101,7 @@ class Calculator:
 
     # --- shared facts -------------------------------------------------------------------------------------
     def count(self, name: str, month: int) -> int:
-        return self.params[name].at_month(month).value
+        return self.parameter[name].at_month(month).value
 
     def child_household(self, person: Person, month: int) -> tuple[str, str, object] | None:
         """(household, source event, placement) of a child in month M, or None when it is nobody's child then."""
@@ -128,7 +131,29 @@ class Calculator:
         return decision
 
     def regime(self, person: Person, month: int) -> str:
-        return regime.regime(self, person, month)
+        if person.legacy_group is None:
+            return regime.NEW
+        key = ("regime", person.insz, month)
+        value = self._cache.get(key)
+        if value is None:
+            value = self._cache[key] = regime.regime(self, person, month)
+        return value
+
+    def members(self, household_id: str) -> list[Person]:
+        """Everyone ever a member of (or placed in) the household, in a fixed order."""
+        members = self._members.get(household_id)
+        if members is None:
+            persons = self.situation.persons
+            members = self._members[household_id] = [
+                persons[insz] for insz in sorted(self.situation.members_ever.get(household_id, ()))]
+        return members
+
+    def rules_for(self, child: Person) -> tuple:
+        """The component rules that can apply to this child at all (a cheap pre-check, per child)."""
+        rules = self._rules.get(child.insz)
+        if rules is None:
+            rules = self._rules[child.insz] = tuple(m for m in MONTHLY_RULES if m.applies_to(self, child))
+        return rules
 
     def household_month(self, household_id: str, month: int) -> HouseholdMonth:
         key = (household_id, month)
@@ -138,7 +163,7 @@ class Calculator:
         return hm
 
     def family_income(self, parents: list[Person], income_year: int) -> "family_income.FamilyIncome":
-        key = (tuple(p.insz for p in parents), income_year)
+        key = (tuple([p.insz for p in parents]), income_year)
         result = self._incomes.get(key)
         if result is None:
             result = self._incomes[key] = family_income.compute(self, parents, income_year)
@@ -158,14 +183,14 @@ class Calculator:
         for child, place_source in hm.children:
             cm = ChildMonth(self, hm, child, place_source)
             if cm.entitled:
-                for module in MONTHLY_RULES:
+                for module in self.rules_for(child):
                     line = module.compute(cm)
                     if line is not None:
                         cm.lines[module.COMPONENT] = line
             line = start.compute(cm)
             if line is not None:
                 cm.lines[start.COMPONENT] = line
-            lines.extend(line for line in cm.lines.values() if line.amount_cents)
+            lines.extend([line for line in cm.lines.values() if line.amount_cents])
         return lines
 
     def entitlements(self, months: Iterable[int], households: Iterable[str] | None = None) -> list[Entitlement]:

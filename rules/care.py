@@ -29,6 +29,10 @@ def band(points_p1: int, points_total: int) -> int | None:
     return None
 
 
+def applies_to(calc, child) -> bool:
+    return bool(child.care)
+
+
 def compute(cm):
     assessment = cm.child.care_in_month(cm.month)
     if assessment is None:

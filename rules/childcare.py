@@ -10,6 +10,10 @@ COMPONENT = "childcare"
 LEGAL = "BVR 7.12.2018 kinderopvangtoeslag, art. 1 and 3; ruleset v1 §6.3"
 
 
+def applies_to(calc, child) -> bool:
+    return bool(child.childcare)
+
+
 def compute(cm):
     record = cm.child.childcare.get(cm.month)
     if record is None:

@@ -8,6 +8,10 @@ COMPONENT = "foster"
 LEGAL = "Groeipakketdecreet 27.04.2018, art. 16; ruleset v1 §5.2"
 
 
+def applies_to(calc, child) -> bool:
+    return bool(child.placements)
+
+
 def compute(cm):
     place = cm.calc.child_household(cm.child, cm.month)
     placement = place[2] if place else None

@@ -11,6 +11,12 @@ COMPONENT = "orphan"
 LEGAL = "Groeipakketdecreet 27.04.2018, art. 14-15; ruleset v1 §5.1"
 
 
+def applies_to(calc, child) -> bool:
+    """Only children with a known deceased parent (in any of their parent lists)."""
+    persons = calc.situation.persons
+    return any(persons[p].died_on is not None for _, parents, _ in child.parents for p in parents if p in persons)
+
+
 def compute(cm):
     parents, parents_source = cm.child.parents_on(month_last_day(cm.month))
     if not parents:

@@ -27,6 +27,10 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     raise AssertionError("unreachable")
 
 
+def applies_to(calc, child) -> bool:
+    return bool(child.enrolments or child.attendance)
+
+
 def compute(cm):
     child = cm.child
     if not child.enrolments and not child.attendance:

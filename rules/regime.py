@@ -51,8 +51,10 @@ def rank(calc, person: Person) -> tuple[int, tuple[str, ...]]:
 
 def eldest_entitled_transitional(calc, group: str, month: int) -> Person | None:
     """The eldest child of a legacy group that is entitled and still transitional in month M."""
-    def compute():
+    key = ("eldest", group, month)
+    found = calc._cache.get(key, key)
+    if found is key:
         candidates = [p for p in calc.situation.legacy_groups.get(group, [])
-                      if calc.entitlement(p, month).entitled and regime(calc, p, month) == TRANSITIONAL]
-        return min(candidates, key=lambda p: (p.birth_date, p.insz)) if candidates else None
-    return calc.cached(("eldest", group, month), compute)
+                      if calc.entitlement(p, month).entitled and calc.regime(p, month) == TRANSITIONAL]
+        found = calc._cache[key] = min(candidates, key=lambda p: (p.birth_date, p.insz)) if candidates else None
+    return found

@@ -23,6 +23,10 @@ LEGAL = "Groeipakketdecreet 27.04.2018, art. 24-48; ruleset v1 §6.4"
 LEVELS = ("preschool", "primary", "secondary")
 
 
+def applies_to(calc, child) -> bool:
+    return bool(child.enrolments)
+
+
 def compute(cm):
     if not cm.child.enrolments:
         return None

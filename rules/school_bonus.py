@@ -14,6 +14,10 @@ BANDS = (("d", "conditions.school_bonus_band_d_from_age"), ("c", "conditions.sch
          ("b", "conditions.school_bonus_band_b_from_age"))
 
 
+def applies_to(calc, child) -> bool:
+    return True
+
+
 def compute(cm):
     if cm.month % 12 != 6:  # July
         return None

@@ -33,20 +33,29 @@ class IncomeTest:
 
 
 def income_test(cm) -> IncomeTest | None:
-    """Shared by social and social_transitional; cached per household and month."""
-    def compute():
-        year = income_year(cm.month)
-        income = cm.hm.income(year)
-        if not income.known:
-            return None
-        t1, t1b, t2 = cm.param("social.t1"), cm.param("social.t1b"), cm.param("social.t2")
-        cents = income.cents
-        inputs = (("income_year", year), ("family_income_eur", euro(cents)),
-                  ("parents_in_household", len(cm.hm.parents)), ("family_size_n", cm.hm.n))
-        return IncomeTest(cents <= t1.value, t1b is not None and t1.value < cents <= t1b.value, cents <= t2.value,
-                          cm.hm.n, cm.hm.has_new_system, tuple(p for p in (t1, t1b, t2) if p is not None),
-                          inputs, income.sources)
-    return cm.calc.cached(("income-test", cm.hm.household_id, cm.month), compute)
+    """Shared by social and social_transitional; computed once per household and month."""
+    memo = cm.hm.memo
+    if "income_test" not in memo:
+        memo["income_test"] = _income_test(cm)
+    return memo["income_test"]
+
+
+def _income_test(cm) -> IncomeTest | None:
+    year = income_year(cm.month)
+    income = cm.hm.income(year)
+    if not income.known:
+        return None
+    t1, t1b, t2 = cm.param("social.t1"), cm.param("social.t1b"), cm.param("social.t2")
+    cents = income.cents
+    inputs = (("income_year", year), ("family_income_eur", euro(cents)),
+              ("parents_in_household", len(cm.hm.parents)), ("family_size_n", cm.hm.n))
+    return IncomeTest(cents <= t1.value, t1b is not None and t1.value < cents <= t1b.value, cents <= t2.value,
+                      cm.hm.n, cm.hm.has_new_system, tuple(p for p in (t1, t1b, t2) if p is not None),
+                      inputs, income.sources)
+
+
+def applies_to(calc, child) -> bool:
+    return True
 
 
 def compute(cm):

@@ -12,6 +12,10 @@ COMPONENT = "social_transitional"
 LEGAL = "Groeipakketdecreet 27.04.2018, art. 210 §4; ruleset v1 §4.4"
 
 
+def applies_to(calc, child) -> bool:
+    return child.legacy_group is not None
+
+
 def compute(cm):
     if cm.regime != regime.TRANSITIONAL:
         return None

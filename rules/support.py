@@ -6,6 +6,10 @@ COMPONENT = "support"
 LEGAL = "Groeipakketdecreet 27.04.2018, art. 17/1 (decree of 2022); ruleset v1 §5.3"
 
 
+def applies_to(calc, child) -> bool:
+    return bool(child.care)
+
+
 def compute(cm):
     assessment = cm.child.care_in_month(cm.month)
     amount = cm.param("support")
