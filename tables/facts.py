@@ -13,7 +13,7 @@ from enum import Enum
 
 import orjson
 
-from streams.events import _ADAPTER, SourceEvent
+from streams.events import _ADAPTER, SourceEvent, encode_event
 
 Outcome = Enum("Outcome", "ACCEPTED DUPLICATE SUPERSEDED")
 
@@ -49,14 +49,16 @@ def precedence(event: SourceEvent) -> tuple[str, str]:
 class FactStore:
     """Winning event per natural key, plus the ids already accepted (for duplicate detection)."""
 
-    __slots__ = ("_facts", "_seen", "version")
+    __slots__ = ("_facts", "_raw", "_seen", "version")
 
     def __init__(self) -> None:
         self._facts: dict[tuple, SourceEvent] = {}
+        self._raw: dict[tuple, bytes] = {}  # the accepted record's JSON, kept to serialise without re-encoding
         self._seen: set[str] = set()
         self.version = 0  # bumped on every change: callers cache what they derive from the store
 
-    def add(self, event: SourceEvent) -> Outcome:
+    def add(self, event: SourceEvent, raw: bytes | None = None) -> Outcome:
+        """Fold one accepted event; ``raw`` is its JSON as received (else it is re-encoded when needed)."""
         if event.event_id in self._seen:
             return Outcome.DUPLICATE
         self._seen.add(event.event_id)
@@ -65,6 +67,10 @@ class FactStore:
         if current is not None and precedence(current) >= precedence(event):
             return Outcome.SUPERSEDED
         self._facts[key] = event
+        if raw is not None:
+            self._raw[key] = raw
+        else:
+            self._raw.pop(key, None)
         self.version += 1
         return Outcome.ACCEPTED
 
@@ -88,22 +94,34 @@ class FactStore:
         return [event for event in self._facts.values() if event.subject in subjects]
 
     # --- compact serialisation (RocksDB values, changelog) -----------------------------------------------
+    def raw(self, key: tuple) -> bytes:
+        raw = self._raw.get(key)
+        if raw is None:
+            raw = self._raw[key] = encode_event(self._facts[key])
+        return raw
+
+    def to_document(self) -> dict:
+        """JSON-ready form; the facts are embedded as the JSON they arrived in (no re-encoding)."""
+        return {"facts": [orjson.Fragment(self.raw(key)) for key in self._facts], "seen": sorted(self._seen)}
+
     def to_bytes(self) -> bytes:
-        return orjson.dumps({
-            "facts": [event.model_dump(mode="json") for event in self._facts.values()],
-            "seen": sorted(self._seen),
-        })
+        return orjson.dumps(self.to_document())
 
     @classmethod
-    def from_bytes(cls, raw: bytes) -> "FactStore":
-        document = orjson.loads(raw)
+    def from_document(cls, document: dict) -> "FactStore":
         store = cls()
         for item in document["facts"]:
-            event = _ADAPTER.validate_python(item, strict=False)
-            store._facts[natural_key(event)] = event
+            raw = orjson.dumps(item)
+            event = _ADAPTER.validate_json(raw)
+            key = natural_key(event)
+            store._facts[key], store._raw[key] = event, raw
         store._seen = set(document["seen"])
         store.version = len(store._facts)
         return store
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> "FactStore":
+        return cls.from_document(orjson.loads(raw))
 
 
 def fold(events: Iterable[SourceEvent]) -> FactStore:

@@ -1,0 +1,93 @@
+"""Household state (gezinsdossier) kept per household in a RocksDB-backed table.
+
+A household's state holds every fact about its members (and about persons linked to it: parents living
+elsewhere, a designated receiver, foster children), the ledger of what was instructed, the periods whose
+regular run is done, and the outbox: instructions recorded in the ledger that still have to reach their payer
+topic. Ledger and outbox are written in the same table value, so an instruction the ledger records is never
+lost: after a crash it is still in the outbox and is sent again (with the same id).
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import orjson
+
+from rules.calculator import Calculator
+from rules.parameters import Parameters, default_parameters
+from rules.situation import Situation
+from tables.facts import FactStore, Outcome
+from tables.ledger import Ledger
+
+
+class HouseholdState:
+    __slots__ = ("household_id", "facts", "ledger", "regular_done", "outbox", "_calculator", "_calculator_version")
+
+    def __init__(self, household_id: str):
+        self.household_id = household_id
+        self.facts = FactStore()
+        self.ledger = Ledger()
+        self.regular_done: set[int] = set()  # periods whose regular run was made for this household
+        self.outbox: list[dict] = []  # instructions recorded in the ledger, not yet confirmed sent
+        self._calculator: Calculator | None = None
+        self._calculator_version = -1
+
+    def add_fact(self, event, raw: bytes | None = None) -> Outcome:
+        return self.facts.add(event, raw)
+
+    def calculator(self, parameters: Parameters | None = None) -> Calculator:
+        """A calculator over this household's facts (rebuilt when the facts changed)."""
+        if self._calculator is None or self._calculator_version != self.facts.version or (
+                parameters is not None and self._calculator.params is not parameters):
+            self._calculator = Calculator(Situation(self.facts), parameters or default_parameters())
+            self._calculator_version = self.facts.version
+        return self._calculator
+
+    # --- serialisation ------------------------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        return orjson.dumps({
+            "household_id": self.household_id,
+            "facts": self.facts.to_document(),
+            "ledger": self.ledger.to_document(),
+            "regular_done": sorted(self.regular_done),
+            "outbox": self.outbox,
+        })
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> "HouseholdState":
+        document = orjson.loads(raw)
+        state = cls(document["household_id"])
+        state.facts = FactStore.from_document(document["facts"])
+        state.ledger = Ledger.from_document(document["ledger"])
+        state.regular_done = set(document["regular_done"])
+        state.outbox = document["outbox"]
+        return state
+
+
+class StateCache:
+    """Decoded household states in front of the table: a hit skips JSON decoding and re-validation.
+
+    Entries are keyed by household and the serialized value they were decoded from or encoded to, so a value
+    restored from the changelog by another worker is never shadowed by a stale copy.
+    """
+
+    def __init__(self, capacity: int = 20_000):
+        self.capacity = capacity
+        self._entries: OrderedDict[str, tuple[bytes, HouseholdState]] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def load(self, household_id: str, raw: bytes | None) -> HouseholdState:
+        entry = self._entries.get(household_id)
+        if entry is not None and entry[0] == (raw or b""):
+            self._entries.move_to_end(household_id)
+            self.hits += 1
+            return entry[1]
+        self.misses += 1
+        state = HouseholdState.from_bytes(raw) if raw else HouseholdState(household_id)
+        self.remember(household_id, raw or b"", state)
+        return state
+
+    def remember(self, household_id: str, raw: bytes, state: HouseholdState) -> None:
+        self._entries[household_id] = (raw, state)
+        self._entries.move_to_end(household_id)
+        while len(self._entries) > self.capacity:
+            self._entries.popitem(last=False)

@@ -1,0 +1,156 @@
+"""Settlement (afrekening): regular runs for closed periods and corrections, as payment instructions.
+
+- ``regular_run(state, period)``: the entitlements of the period minus what was already instructed, as a
+  ``regular`` instruction (``childcare`` lines in a second instruction: they are due on another date).
+- ``correct(state, event, last_closed)``: after a fact changed, the signed differences between what is now due
+  and what was instructed, for the closed months that fact can affect, within the arrears and recovery limits,
+  as one ``correction`` instruction due with the next regular run.
+
+Instruction ids are deterministic: a hash of household, kind, period and cause (the period for a regular run,
+the event id for a correction), so processing the same history again yields the same ids with the same content.
+Every instruction carries an audit record with the full trace of each line (``trace_id``).
+"""
+from __future__ import annotations
+
+import hashlib
+
+from rules import payment
+from rules.calculator import COMPONENTS
+from rules.periods import month_of, parse_period, parse_school_year, period_text, regular_due_date
+from tables.household import HouseholdState
+
+NO_AMOUNT_EFFECT = {"payer.chosen", "receiver.designated", "bank_account.registered"}
+
+
+def affected_months(event, last_closed: int) -> range:
+    """The closed months whose amounts a fact can change (empty for facts that change no amount)."""
+    kind, data = event.type, event.data
+    if kind in NO_AMOUNT_EFFECT:
+        return range(0)
+    if kind in ("tax.assessed", "property.assessed"):
+        first = (data.income_year + 2) * 12 + 8  # the allocation (and school) year that uses this income year
+        return range(first, min(first + 12, last_closed + 1))
+    if kind == "childcare.attendance":
+        month = parse_period(data.month)
+        return range(month, min(month + 1, last_closed + 1))
+    if kind == "education.attendance":
+        first = parse_school_year(data.school_year) * 12 + 8
+        return range(first, min(first + 12, last_closed + 1))
+    if kind == "education.enrolled":
+        end = (parse_school_year(data.school_year) + 1) * 12 + 8
+        return range(month_of(data.from_date) - 2, min(end, last_closed + 1))  # preschool at 3: 2 months' grace
+    # Population, care and foster facts: from the earliest date they carry (a registration's birth date: a new
+    # member of a legacy group changes its siblings' frozen ranks from the start).
+    dates = [event.occurred_on, *(getattr(data, name) for name in ("birth_date", "joined_on", "date_of_death",
+                                                                   "valid_from", "from_date") if hasattr(data, name))]
+    return range(min(month_of(day) for day in dates), last_closed + 1)
+
+
+def instruction_id(payer: str, household_id: str, kind: str, period: int, cause: str, part: str = "") -> str:
+    digest = hashlib.sha256(f"{household_id}|{kind}|{period_text(period)}|{cause}|{part}".encode()).hexdigest()
+    return f"{payer.lower()}-{digest[:32]}"
+
+
+def _instruction(calc, state: HouseholdState, kind: str, period: int, lines: list[tuple], due, caused_by,
+                 explanations: list[dict], cause: str, part: str = "") -> tuple[dict, dict]:
+    details = payment.payment_details(calc, state.household_id, period)
+    iid = instruction_id(details.payer, state.household_id, kind, period, cause, part)
+    rows = [{"child": child, "component": component, "period": period_text(month), "amount_cents": cents}
+            for child, component, month, cents in lines]
+    instruction = {
+        "instruction_id": iid, "payer": details.payer, "household_id": state.household_id,
+        "receiver": details.receiver, "iban": details.iban, "method": details.method, "kind": kind,
+        "period": period_text(period), "due_date": due.isoformat(), "lines": rows,
+        "total_cents": sum(row["amount_cents"] for row in rows),
+        "caused_by": sorted(set(caused_by)), "trace_id": "trace-" + iid.split("-", 1)[1],
+    }
+    audit = {"trace_id": instruction["trace_id"], "instruction_id": iid, "household_id": state.household_id,
+             "kind": kind, "period": instruction["period"], "payment_sources": list(details.sources),
+             "parameters_version": calc.params.fingerprint(), "lines": explanations}
+    return instruction, audit
+
+
+def _line_order(item: tuple) -> tuple:
+    child, component, month, _ = item
+    return month, child, COMPONENTS.index(component)
+
+
+def regular_run(state: HouseholdState, period: int, parameters=None) -> list[tuple[dict, dict]]:
+    """The regular instruction(s) of a closed period; empty when already made (closing twice is harmless)."""
+    if period in state.regular_done:
+        return []
+    calc = state.calculator(parameters)
+    due = {(l.child, l.component, l.month): l for l in calc.household_entitlements(state.household_id, period)}
+    keys = set(due) | set(state.ledger.entries_for({period}))
+    parts: dict[str, list] = {"": [], "childcare": []}
+    explanations: dict[str, list] = {"": [], "childcare": []}
+    sources: dict[str, list] = {"": [], "childcare": []}
+    for key in keys:
+        child, component, month = key
+        line = due.get(key)
+        difference = (line.amount_cents if line else 0) - state.ledger.instructed(*key)
+        if difference:
+            part = "childcare" if component == "childcare" else ""
+            parts[part].append((child, component, month, difference))
+            explanations[part].append(_explain(line, key, difference, state))
+            sources[part].extend(line.sources if line else ())
+    state.regular_done.add(period)
+    results = []
+    for part, lines in parts.items():
+        if not lines:
+            continue
+        lines.sort(key=_line_order)
+        results.append(_record(state, *_instruction(
+            calc, state, "regular", period, lines, payment.due_date(part or "basic", period),
+            [s for s in sources[part] if s], explanations[part], cause="regular", part=part), lines))
+    return results
+
+
+def correct(state: HouseholdState, event, last_closed: int | None, parameters=None) -> list[tuple[dict, dict]]:
+    """A correction for the closed months the fact can change (nothing before the first close)."""
+    if last_closed is None:
+        return []
+    months = affected_months(event, last_closed)
+    if not months:
+        return []
+    calc = state.calculator(parameters)
+    first_allowed = last_closed - max(calc.count("conditions.arrears_limit_months", last_closed),
+                                      calc.count("conditions.recovery_limit_months", last_closed)) + 1
+    months = [m for m in months if m >= first_allowed]
+    lines, explanations, sources = [], [], [event.event_id]
+    for month in months:
+        due = {(l.child, l.component, l.month): l for l in calc.household_entitlements(state.household_id, month)}
+        for key in sorted(set(due) | set(state.ledger.entries_for({month}))):
+            line = due.get(key)
+            difference = (line.amount_cents if line else 0) - state.ledger.instructed(*key)
+            if difference and payment.correction_allowed(difference, month, last_closed, calc.count):
+                lines.append((*key, difference))
+                explanations.append(_explain(line, key, difference, state))
+                sources.extend(s for s in (line.sources if line else ()) if s)
+    if not lines:
+        return []
+    lines.sort(key=_line_order)
+    instruction, audit = _instruction(calc, state, "correction", last_closed, lines,
+                                      regular_due_date(last_closed + 1), [event.event_id], explanations,
+                                      cause=event.event_id)
+    return [_record(state, instruction, audit, lines)]
+
+
+def _explain(line, key, difference: int, state: HouseholdState) -> dict:
+    child, component, month = key
+    already = state.ledger.instructed(*key)
+    if line is None:
+        return {"child": child, "component": component, "period": period_text(month), "amount_cents": difference,
+                "rule": "no longer due: the facts as now known give nothing for this component and period",
+                "previously_instructed_cents": already, "now_due_cents": 0}
+    return {**line.explanation(), "amount_cents": difference, "now_due_cents": line.amount_cents,
+            "previously_instructed_cents": already}
+
+
+def _record(state: HouseholdState, instruction: dict, audit: dict, lines: list[tuple]) -> tuple[dict, dict]:
+    """Ledger and outbox change together: the caller writes the state once, then publishes the outbox."""
+    for child, component, month, cents in lines:
+        state.ledger.record(child, component, month, cents)
+    state.outbox.append({"instruction": instruction, "audit": audit})
+    return instruction, audit
+
