@@ -4,13 +4,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli import calc
+from cli import calc, engine_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="groeipakket", description="Groeipakket streaming engine")
     subparsers = parser.add_subparsers(dest="command", required=True)
     calc.add_parser(subparsers)
+    engine_commands.add_parsers(subparsers)
     return parser
 
 

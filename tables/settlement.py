@@ -106,11 +106,13 @@ def regular_run(state: HouseholdState, period: int, parameters=None) -> list[tup
     return results
 
 
-def correct(state: HouseholdState, event, last_closed: int | None, parameters=None) -> list[tuple[dict, dict]]:
-    """A correction for the closed months the fact can change (nothing before the first close)."""
-    if last_closed is None:
+def correct(state: HouseholdState, event, closed: tuple[int, int] | None, parameters=None) -> list[tuple[dict, dict]]:
+    """A correction for the closed months (``closed`` = first and latest closed period) the fact can change;
+    nothing before the first close, and never for a month before it (it was never closed, so never paid)."""
+    if closed is None:
         return []
-    months = affected_months(event, last_closed)
+    first_closed, last_closed = closed
+    months = [m for m in affected_months(event, last_closed) if m >= first_closed]
     if not months:
         return []
     calc = state.calculator(parameters)

@@ -18,11 +18,12 @@ def state_of(s: Scenario, household="H-000001") -> HouseholdState:
     return state
 
 
-def add(state: HouseholdState, s: Scenario, raw: dict, last_closed):
+def add(state: HouseholdState, s: Scenario, raw: dict, first: str, last: str | None = None):
+    """Fold a fact and correct the closed periods first..last."""
     data = orjson.dumps(raw)
     event = decode_event(data)
     state.add_fact(event, data)
-    return correct(state, event, last_closed)
+    return correct(state, event, (parse_period(first), parse_period(last or first)))
 
 
 def family():
@@ -51,7 +52,7 @@ def test_late_tax_assessment_pays_arrears_for_closed_months():
     for period in ("2023-09", "2023-10"):
         regular_run(state, parse_period(period))
     tax = s.tax(mother, 2021, 20000)
-    (correction, audit), = add(state, s, tax, parse_period("2023-10"))
+    (correction, audit), = add(state, s, tax, "2023-09", "2023-10")
     assert correction["kind"] == "correction" and correction["caused_by"] == [tax["event_id"]]
     assert [(l["component"], l["period"], l["amount_cents"]) for l in correction["lines"]] == [
         ("social", "2023-09", 7050), ("social", "2023-10", 7050)]
@@ -64,11 +65,19 @@ def test_revised_assessment_recovers_the_difference():
     state = state_of(s)
     regular_run(state, parse_period("2023-09"))
     revision = s.tax(mother, 2021, 90000, recorded_at="2024-01-01T00:00:00Z")
-    (correction, _), = add(state, s, revision, parse_period("2023-09"))
+    (correction, _), = add(state, s, revision, "2023-09")
     assert [(l["component"], l["amount_cents"]) for l in correction["lines"]] == [("social", -7050)]
     # an older assessment arriving late does not win: nothing changes
     stale = s.tax(mother, 2021, 20000, recorded_at="2023-01-01T00:00:00Z")
-    assert add(state, s, stale, parse_period("2023-09")) == []
+    assert add(state, s, stale, "2023-09") == []
+
+
+def test_months_before_the_first_close_are_never_paid():
+    s, mother, child = family()
+    state = state_of(s)
+    regular_run(state, parse_period("2024-05"))
+    (correction, _), = add(state, s, s.tax(mother, 2021, 20000), "2024-05")
+    assert {l["period"] for l in correction["lines"]} == {"2024-05"}  # not Sep 2023 .. Apr 2024
 
 
 def test_duplicate_fact_changes_nothing():
@@ -76,7 +85,7 @@ def test_duplicate_fact_changes_nothing():
     tax = s.tax(mother, 2021, 20000)
     state = state_of(s)
     regular_run(state, parse_period("2023-09"))
-    assert add(state, s, tax, parse_period("2023-09")) == []
+    assert add(state, s, tax, "2023-09") == []
 
 
 def test_payer_change_routes_later_periods_to_the_new_payer():
@@ -108,8 +117,8 @@ def test_ledger_matches_calculator_after_corrections():
     closed = [parse_period(p) for p in ("2023-09", "2023-10", "2023-11")]
     for month in closed:
         regular_run(state, month)
-    add(state, s, s.tax(mother, 2021, 30000), closed[-1])
-    add(state, s, s.event("person.died", child, "2023-10-20", {"date_of_death": "2023-10-20"}), closed[-1])
+    add(state, s, s.tax(mother, 2021, 30000), "2023-09", "2023-11")
+    add(state, s, s.event("person.died", child, "2023-10-20", {"date_of_death": "2023-10-20"}), "2023-09", "2023-11")
     calc = Calculator.from_events(fold([decode_event(orjson.dumps(e)) for e in s.events]))
     expected = {(l.child, l.component, l.month): l.amount_cents for l in calc.entitlements(closed)}
     assert dict(state.ledger.items()) == expected

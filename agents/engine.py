@@ -1,0 +1,101 @@
+"""The Faust application of the streaming engine: app, topics, tables and the agents' shared plumbing.
+
+Flow (every arrow a Kafka topic, every box an agent with ``concurrency=1``)::
+
+    src.* ──> [ingest, one per source topic] ──> <app>-person-events ──> [routing] ──> <app>-household-events
+                   │ invalid: dlq                  (facts, links)        persons table     │ (facts, closes)
+                   └─ payer.chosen / receiver.designated (keyed by household) ──────────────┤
+    control.periods ──> [periods] ── one close marker per partition ─────────────────────────┤
+                                                                                           [households]
+                                                      households table (facts, ledger, outbox)  │
+                                                   payments.<payer> (instructions), <app>-audit (traces)
+
+Agents only move data between topics, tables and the pure code in ``rules/`` and ``tables/``.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import faust
+
+import streams.rocksdb_store  # noqa: F401  (registers the rocksdb-capped:// store)
+from config.settings import Settings
+from streams import topics as names
+from streams.broker_compat import faust_app_settings
+
+log = logging.getLogger("groeipakket")
+
+FACT, LINK, CLOSE = b"fact", b"link", b"close"
+
+
+def header(event, name: str) -> bytes | None:
+    headers = event.headers or {}
+    if isinstance(headers, dict):
+        value = headers.get(name)
+    else:
+        value = next((v for k, v in headers if k == name), None)
+    return value.encode() if isinstance(value, str) else value
+
+
+@dataclass
+class Engine:
+    settings: Settings
+    embedded: bool
+    app: faust.App = None
+    topics: dict = field(default_factory=dict)
+    persons: object = None
+    households: object = None
+
+    def topic(self, name: str) -> faust.TopicT:
+        return self.topics[name]
+
+
+def build_engine(settings: Settings, *, embedded: bool) -> Engine:
+    """Create the Faust app with every topic, table and agent of the engine."""
+    engine = Engine(settings, embedded)
+    app_settings = {
+        "broker": f"kafka://{settings.kafka_bootstrap}",
+        "store": streams.rocksdb_store.STORE_URL,
+        "datadir": str(settings.data_dir),
+        "topic_partitions": settings.partitions,
+        "web_port": settings.web_port,
+        "web_host": settings.web_host,
+        "web_tables_enabled": False,  # no raw table dumps over HTTP (personal data)
+        "autodiscover": False,
+        "key_serializer": "raw",
+        "value_serializer": "raw",
+        "consumer_auto_offset_reset": "earliest",
+        "stream_buffer_maxsize": 8192,
+        "producer_linger_ms": 5,
+        "broker_commit_every": 2000,
+        **faust_app_settings(embedded, replication_factor=settings.replication_factor),
+    }
+    app = engine.app = faust.App(settings.app_id, **app_settings)
+    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+    for name, partitions in names.all_topics(settings.app_id, settings.partitions).items():
+        engine.topics[name] = app.topic(name, partitions=partitions, internal=False, **raw)
+    block_cache = {"block_cache_size": settings.table_block_cache_mb * 1024 * 1024}
+    engine.persons = app.Table("persons", partitions=settings.partitions, key_type=str, value_type=bytes,
+                               options=block_cache)
+    engine.households = app.Table("households", partitions=settings.partitions, key_type=str, value_type=bytes,
+                                  options=block_cache)
+    from agents import households, ingest, periods, routing
+
+    ingest.register(engine)
+    routing.register(engine)
+    households.register(engine)
+    periods.register(engine)
+    return engine
+
+
+def partition_keys(table, partition: int) -> list[str]:
+    """The keys a table holds for one partition of this worker (RocksDB store), in key order."""
+    db = table.data._dbs.get(partition)
+    if db is None:
+        return []
+    keys = []
+    for key in db.keys():
+        if isinstance(key, bytes) and not key.startswith(b"__faust"):
+            keys.append(key.decode())
+    return keys

@@ -1,0 +1,152 @@
+"""Household agent (households table): facts in, payment instructions out.
+
+On a fact: fold it into the household's state; if it changed anything and periods are closed, recompute the
+closed months it can affect and publish a ``correction`` with the signed differences. On a close marker for
+period P (one per partition, from the periods agent): publish the ``regular`` instruction(s) of P for every
+household of the partition. The state (facts, ledger, outbox) is written once per message, ledger and outbox
+together; the outbox is then published, and entries are dropped once the broker acknowledged them. An entry
+not acknowledged (crash, rebalance) is sent again with the same id — on the household's next message or by the
+outbox timer after a restart — so every instruction the ledger records reaches its payer topic.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import orjson
+
+from agents import metrics
+from agents.engine import CLOSE, FACT, Engine, header, partition_keys
+from rules.parameters import default_parameters
+from rules.periods import parse_period
+from streams import topics as names
+from streams.events import decode_event
+from tables.household import HouseholdState, StateCache
+from tables.settlement import correct, regular_run
+
+log = logging.getLogger("groeipakket.households")
+META_PREFIX = "__closed__:"
+
+
+def register(engine: Engine) -> None:
+    table = engine.households
+    cache = StateCache(engine.settings.state_cache_households)
+    parameters = default_parameters()
+    audit = engine.topic(names.audit_topic(engine.settings.app_id))
+    confirmed: set[str] = set()
+    pending: dict[str, int] = {}  # household -> unconfirmed outbox entries known in this process
+    scanned = {"done": False}
+
+    def on_delivered(instruction_id: str):
+        def callback(future) -> None:
+            if not future.cancelled() and future.exception() is None:
+                confirmed.add(instruction_id)
+        return callback
+
+    async def publish(state: HouseholdState, source_ts: float | None = None) -> None:
+        for entry in state.outbox:
+            instruction = entry["instruction"]
+            if instruction["instruction_id"] in confirmed:
+                continue
+            payer_topic = engine.topic(names.PAYMENT_TOPICS[instruction["payer"]])
+            await audit.send(key=entry["audit"]["trace_id"].encode(), value=orjson.dumps(entry["audit"]))
+            delivery = await payer_topic.send(key=instruction["household_id"].encode(),
+                                              value=orjson.dumps(instruction))
+            delivery.add_done_callback(on_delivered(instruction["instruction_id"]))
+            metrics.INSTRUCTIONS.labels(instruction["payer"], instruction["kind"]).inc()
+            for line in instruction["lines"]:
+                cents = line["amount_cents"]
+                metrics.AMOUNT.labels(instruction["payer"], instruction["kind"], line["component"],
+                                      "positive" if cents > 0 else "negative").inc(abs(cents))
+            if source_ts:
+                metrics.LATENCY.observe(max(time.time() - source_ts, 0))
+        if state.outbox:
+            pending[state.household_id] = len(state.outbox)
+
+    def settle_outbox(state: HouseholdState) -> bool:
+        """Drop acknowledged entries; True when the state changed. Unacknowledged ones stay (sent again)."""
+        before = len(state.outbox)
+        state.outbox = [e for e in state.outbox if e["instruction"]["instruction_id"] not in confirmed]
+        if not state.outbox:
+            pending.pop(state.household_id, None)
+        return len(state.outbox) != before
+
+    def load(household: str) -> HouseholdState:
+        return cache.load(household, table.get(household))
+
+    def store(state: HouseholdState) -> None:
+        raw = state.to_bytes()
+        table[state.household_id] = raw
+        cache.remember(state.household_id, raw, state)
+
+    def closed_periods(partition: int) -> tuple[int, int] | None:
+        """(first, latest) closed period of this partition: only periods closed so far are paid or corrected."""
+        raw = table.get(f"{META_PREFIX}{partition}")
+        return tuple(orjson.loads(raw)) if raw else None
+
+    async def on_fact(household: str, record, partition: int) -> None:
+        event = decode_event(record.value)
+        state = load(household)
+        changed = settle_outbox(state)
+        outcome = state.add_fact(event, record.value)
+        metrics.FACTS.labels(outcome.name.lower()).inc()
+        if outcome.name == "ACCEPTED":
+            started = time.perf_counter()
+            correct(state, event, closed_periods(partition), parameters)
+            metrics.RECOMPUTE.observe(time.perf_counter() - started)
+            changed = True
+        if changed:
+            store(state)
+        await publish(state, record.message.timestamp)
+
+    async def on_close(record, partition: int) -> None:
+        period = parse_period(record.value.decode())
+        started = time.perf_counter()
+        closed = closed_periods(partition)
+        for household in partition_keys(table, partition):
+            if household.startswith("__"):
+                continue
+            state = load(household)
+            settle_outbox(state)
+            regular_run(state, period, parameters)
+            store(state)
+            await publish(state)
+        if closed is None or period > closed[1]:
+            table[f"{META_PREFIX}{partition}"] = orjson.dumps([closed[0] if closed else period, period])
+        metrics.LAST_CLOSED.labels(str(partition)).set(max(period, closed[1] if closed else period))
+        metrics.CLOSE_SECONDS.observe(time.perf_counter() - started)
+        log.warning("period %s closed on partition %d in %.1fs", record.value.decode(), partition,
+                    time.perf_counter() - started)
+
+    @engine.app.agent(engine.topic(names.household_events_topic(engine.settings.app_id)), name="households",
+                      concurrency=1)
+    async def households(stream):
+        async for record in stream.events():
+            partition = record.message.partition
+            try:
+                kind = header(record, "gp-kind")
+                if kind == FACT:
+                    await on_fact(record.key.decode(), record, partition)
+                elif kind == CLOSE:
+                    await on_close(record, partition)
+                else:
+                    log.error("unknown message kind on the household-events topic (offset %s)", record.message.offset)
+            except Exception:  # never let one message stop the agent
+                log.exception("household processing failed at %s/%s", partition, record.message.offset)
+
+    @engine.app.timer(interval=5.0)
+    async def resend_outbox():
+        """After a restart, and for sends never acknowledged: publish outbox entries again (reads only)."""
+        if not engine.app.tables.recovery.completed.is_set():
+            return
+        if not scanned["done"]:
+            for household, raw in table.items():
+                if raw and not household.startswith("__") and b'"outbox":[]' not in raw:
+                    pending[household] = 1
+            scanned["done"] = True
+        for household in list(pending):
+            state = cache.load(household, table.get(household))
+            if any(e["instruction"]["instruction_id"] not in confirmed for e in state.outbox):
+                await publish(state)
+            else:
+                pending.pop(household, None)

@@ -1,0 +1,88 @@
+"""Ingest agents (one per source topic): validate raw records, send the invalid ones to the DLQ, route the rest.
+
+Each record is decoded and validated with the event models; anything that cannot be accepted — not JSON, an
+unknown type, a missing field, an invalid INSZ/IBAN/date, an impossible value, a key that is not the subject —
+goes to ``dlq`` unchanged, with headers giving the reason and the original topic, partition and offset. Nothing
+leaves the loop: one bad record never stops the agent, and nothing valid is skipped.
+
+Accepted facts go to the person-events topic keyed by their subject, with a *link* for every person-household
+relation the fact states (member, parent of a child in the household, foster placement, designated receiver),
+so that the routing agent learns which households a person's facts concern. Household-level facts
+(``payer.chosen``, ``receiver.designated``) go straight to the household-events topic.
+"""
+from __future__ import annotations
+
+import logging
+
+import orjson
+
+from agents import metrics
+from agents.engine import FACT, LINK, Engine
+from streams import topics as names
+from streams.dlq import send_to_dlq
+from streams.events import SOURCE_TOPICS, InvalidEvent, decode_event
+
+log = logging.getLogger("groeipakket.ingest")
+HOUSEHOLD_SUBJECT = {"payer.chosen", "receiver.designated"}
+
+
+def links_of(event) -> list[tuple[str, str]]:
+    """(person, household) relations stated by an event."""
+    data, kind = event.data, event.type
+    if kind in ("person.registered", "person.born", "person.adopted", "person.moved"):
+        household = data.household_id
+        return [(event.subject, household), *((parent, household) for parent in getattr(data, "parents", ()) or ())]
+    if kind == "care.foster_placed":
+        return [(event.subject, data.foster_household_id)]
+    if kind == "receiver.designated":
+        return [(data.receiver, event.subject)]
+    return []
+
+
+def register(engine: Engine) -> None:
+    person_events = engine.topic(names.person_events_topic(engine.settings.app_id))
+    household_events = engine.topic(names.household_events_topic(engine.settings.app_id))
+    dlq = engine.topic(names.DLQ_TOPIC)
+
+    def make_agent(source_name: str):
+        async def ingest(stream):
+            async for record in stream.events():
+                message = record.message
+                try:
+                    event = decode_event(record.value)
+                    if record.key is not None and record.key.decode(errors="replace") != event.subject:
+                        raise InvalidEvent("key_mismatch", "record key is not the event's subject")
+                except InvalidEvent as exc:
+                    metrics.REJECTED.labels(source_name, exc.reason_class).inc()
+                    await send_to_dlq(dlq, record, exc.reason_class, exc.reason)
+                    continue
+                except Exception as exc:  # never let one record stop the agent
+                    log.exception("unexpected error validating %s/%s/%s", message.topic, message.partition,
+                                  message.offset)
+                    metrics.REJECTED.labels(source_name, "internal_error").inc()
+                    await send_to_dlq(dlq, record, "internal_error", type(exc).__name__)
+                    continue
+                metrics.CONSUMED.labels(source_name, event.type).inc()
+                try:
+                    await route(event, record.value)
+                except Exception as exc:
+                    log.exception("could not route %s/%s/%s", message.topic, message.partition, message.offset)
+                    await send_to_dlq(dlq, record, "internal_error", type(exc).__name__)
+
+        ingest.__name__ = f"ingest_{source_name.replace('.', '_')}"
+        ingest.__qualname__ = ingest.__name__
+        return ingest
+
+    async def route(event, raw: bytes) -> None:
+        stamp = orjson.dumps({"cause": event.event_id, "ts": event.recorded_key})
+        if event.type in HOUSEHOLD_SUBJECT:
+            await household_events.send(key=event.subject.encode(), value=raw, headers={"gp-kind": FACT})
+        else:
+            await person_events.send(key=event.subject.encode(), value=raw, headers={"gp-kind": FACT})
+        for person, household in links_of(event):
+            await person_events.send(key=person.encode(), value=household.encode(),
+                                     headers={"gp-kind": LINK, "gp-cause": stamp})
+
+    for source_name in SOURCE_TOPICS:
+        engine.app.agent(engine.topic(source_name), name=f"ingest-{source_name}", concurrency=1)(
+            make_agent(source_name))

@@ -1,0 +1,18 @@
+"""Domain metrics (Prometheus). Labels carry classes, types, payers and components — never personal data."""
+from prometheus_client import Counter, Gauge, Histogram
+
+CONSUMED = Counter("groeipakket_source_records_total", "Valid source records consumed", ["topic", "event_type"])
+REJECTED = Counter("groeipakket_rejected_records_total", "Source records sent to the DLQ", ["topic", "reason_class"])
+FACTS = Counter("groeipakket_household_facts_total", "Facts applied to household states by outcome", ["outcome"])
+PARKED = Gauge("groeipakket_parked_persons", "Persons with facts but no known household yet (this worker)")
+INSTRUCTIONS = Counter("groeipakket_instructions_total", "Payment instructions published", ["payer", "kind"])
+AMOUNT = Counter("groeipakket_instructed_cents_total", "Euro cents instructed (signed sums per sign)",
+                 ["payer", "kind", "component", "sign"])
+RECOMPUTE = Histogram("groeipakket_recompute_seconds", "Time to recompute a household after a fact or close",
+                      buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1, 5))
+LATENCY = Histogram("groeipakket_source_to_instruction_seconds", "From a source record's timestamp to its instruction",
+                    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300))
+LAST_CLOSED = Gauge("groeipakket_last_closed_period_index", "Latest closed period (year*12+month-1) per partition",
+                    ["partition"])
+CLOSE_SECONDS = Histogram("groeipakket_period_close_seconds", "Time of one partition's regular run",
+                          buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600))

@@ -1,0 +1,152 @@
+"""``groeipakket broker | worker | produce | close-period``: run and feed the streaming engine."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import orjson
+
+from config.settings import load_settings
+from streams import topics as names
+from streams.broker import EmbeddedBroker, ensure_topics_async
+from streams.events import TOPIC_OF_TYPE
+
+
+async def detect_embedded(bootstrap: str) -> bool:
+    """The embedded broker carries the marker topic that ``groeipakket broker`` creates (listing topics does not
+    auto-create anything, unlike a Metadata request for a named topic)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        return names.EMBEDDED_MARKER_TOPIC in set(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
+async def prepare_topics(settings, embedded: bool) -> None:
+    replication = settings.replication_factor or (1 if embedded else 3)
+    await ensure_topics_async(settings.kafka_bootstrap, names.all_topics(settings.app_id, settings.partitions),
+                              names.compacted_topics(settings.app_id), replication_factor=replication)
+
+
+def run_broker(args) -> int:
+    settings = load_settings()
+    host, _, port = settings.kafka_bootstrap.rpartition(":")
+    broker = EmbeddedBroker(int(port), host=host or "127.0.0.1")
+    topics = {names.EMBEDDED_MARKER_TOPIC: 1, **names.all_topics(settings.app_id, settings.partitions)}
+    return broker.run_forever(topics=topics, compacted=names.compacted_topics(settings.app_id))
+
+
+def run_worker(args) -> int:
+    overrides = {}
+    if args.data_dir:
+        overrides["data_dir"] = Path(args.data_dir)
+    if args.web_port:
+        overrides["web_port"] = args.web_port
+    settings = load_settings(**overrides)
+    embedded = {"embedded": True, "kafka": False}.get(settings.broker_kind)
+    if embedded is None:
+        embedded = asyncio.run(detect_embedded(settings.kafka_bootstrap))
+    asyncio.run(prepare_topics(settings, embedded))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    from agents.engine import build_engine
+    from faust.worker import Worker
+
+    engine = build_engine(settings, embedded=embedded)
+    worker = Worker(engine.app, loglevel=args.log_level or settings.log_level, quiet=True)
+    worker.execute_from_commandline()
+    return 0
+
+
+async def produce_file(bootstrap: str, path: Path, report=print) -> tuple[int, int]:
+    """Send every line to its source topic (by event type), keyed by ``subject``; returns (sent, unroutable)."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=256 * 1024)
+    await producer.start()
+    sent = unroutable = 0
+    futures = []
+    try:
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                line = line.rstrip(b"\r\n")
+                if not line.strip():
+                    continue
+                try:
+                    document = orjson.loads(line)
+                    topic = TOPIC_OF_TYPE[document["type"]]
+                    key = document["subject"]
+                    if not isinstance(key, str):
+                        raise TypeError
+                except (orjson.JSONDecodeError, KeyError, TypeError):
+                    unroutable += 1
+                    report(f"line {number}: cannot route (no valid JSON with a known type and a subject)")
+                    continue
+                futures.append(await producer.send(topic, value=line, key=key.encode()))
+                sent += 1
+                if len(futures) >= 10_000:
+                    await asyncio.gather(*futures)
+                    futures.clear()
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return sent, unroutable
+
+
+def run_produce(args) -> int:
+    settings = load_settings()
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: no such file: {path}", file=sys.stderr)
+        return 2
+    sent, unroutable = asyncio.run(produce_file(settings.kafka_bootstrap, path,
+                                                lambda m: print(m, file=sys.stderr)))
+    print(f"{sent} records sent and acknowledged; {unroutable} line(s) could not be routed")
+    return 0
+
+
+async def publish_close(bootstrap: str, period: str) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(names.CONTROL_TOPIC, orjson.dumps({"type": "period.closed", "period": period}))
+    finally:
+        await producer.stop()
+
+
+def run_close_period(args) -> int:
+    from rules.periods import parse_period
+
+    try:
+        parse_period(args.period)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    asyncio.run(publish_close(load_settings().kafka_bootstrap, args.period))
+    print(f"period {args.period} closed")
+    return 0
+
+
+def add_parsers(subparsers) -> None:
+    broker = subparsers.add_parser("broker", help="run the embedded Kafka-compatible broker on KAFKA_BOOTSTRAP")
+    broker.set_defaults(handler=run_broker)
+    worker = subparsers.add_parser("worker", help="run one worker of the streaming engine")
+    worker.add_argument("--data-dir", help="RocksDB tables of this worker (one per worker)")
+    worker.add_argument("--web-port", type=int, help="port of the worker's web server (metrics)")
+    worker.add_argument("--log-level", help="debug, info, warning (default) or error")
+    worker.set_defaults(handler=run_worker)
+    produce = subparsers.add_parser("produce", help="send source events of a JSON Lines file to their topics")
+    produce.add_argument("file")
+    produce.set_defaults(handler=run_produce)
+    close = subparsers.add_parser("close-period", help="close a period: triggers its regular payment run")
+    close.add_argument("period", metavar="YYYY-MM")
+    close.set_defaults(handler=run_close_period)
+
+
+logging.getLogger("aiokafka").setLevel(logging.WARNING)
