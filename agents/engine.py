@@ -91,11 +91,9 @@ def build_engine(settings: Settings, *, embedded: bool) -> Engine:
 
 def partition_keys(table, partition: int) -> list[str]:
     """The keys a table holds for one partition of this worker (RocksDB store), in key order."""
-    db = table.data._dbs.get(partition)
+    store = table.data
+    db = store._dbs.get(partition)
     if db is None:
         return []
-    keys = []
-    for key in db.keys():
-        if isinstance(key, bytes) and not key.startswith(b"__faust"):
-            keys.append(key.decode())
-    return keys
+    return [store._decode_key(key) for key in db.keys()
+            if isinstance(key, bytes) and not key.startswith(b"__faust")]

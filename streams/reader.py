@@ -1,0 +1,100 @@
+"""Read topics to their end (payer topics, DLQ, audit) and wait for the engine to be idle.
+
+"The end" is taken from :func:`streams.broker_compat.true_end_offsets`, which is exact on Apache Kafka and on the
+embedded broker alike (the latter reports wrong end offsets for multi-record batches).
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from streams.broker_compat import true_end_offsets
+
+
+async def partitions_of(bootstrap: str, topics: Iterable[str]) -> list[TopicPartition]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        await consumer.topics()  # loads the metadata of every topic (asking for a named one may auto-create it)
+        result = []
+        for topic in topics:
+            for partition in sorted(consumer.partitions_for_topic(topic) or ()):
+                result.append(TopicPartition(topic, partition))
+        return result
+    finally:
+        await asyncio.sleep(0)
+        await consumer.stop()
+
+
+async def read_topics(bootstrap: str, topics: Iterable[str], timeout: float = 120.0) -> list:
+    """Every record of the topics, from the beginning to the true end (ConsumerRecord objects)."""
+    tps = await partitions_of(bootstrap, list(topics))
+    if not tps:
+        return []
+    ends = await true_end_offsets(bootstrap, tps)
+    wanted = {tp: end for tp, end in ends.items() if end > 0}
+    records = []
+    if not wanted:
+        return records
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                                auto_offset_reset="earliest", max_partition_fetch_bytes=4 * 1024 * 1024)
+    await consumer.start()
+    try:
+        consumer.assign(list(wanted))
+        for tp in wanted:
+            consumer.seek(tp, 0)
+        deadline = time.monotonic() + timeout
+        pending = set(wanted)
+        while pending:
+            if time.monotonic() > deadline:
+                raise asyncio.TimeoutError(f"could not read {sorted(map(str, pending))} to the end")
+            batch = await consumer.getmany(*pending, timeout_ms=500, max_records=50_000)
+            for tp, items in batch.items():
+                records.extend(r for r in items if r.offset < wanted[tp])
+            for tp in list(pending):
+                if await consumer.position(tp) >= wanted[tp]:
+                    pending.discard(tp)
+        return records
+    finally:
+        await asyncio.sleep(0)
+        await consumer.stop()
+
+
+async def group_lag(bootstrap: str, group: str, topics: Iterable[str]) -> int:
+    """Records of the topics not yet committed by the consumer group (true ends minus committed offsets)."""
+    tps = await partitions_of(bootstrap, list(topics))
+    ends = await true_end_offsets(bootstrap, tps)
+    # A manually assigned consumer in the group reads its committed offsets without joining the group (the
+    # admin client's OffsetFetch version is not understood by the embedded broker).
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(tps)
+        committed = {tp: await consumer.committed(tp) for tp in tps}
+    finally:
+        await asyncio.sleep(0)
+        await consumer.stop()
+    lag = 0
+    for tp, end in ends.items():
+        lag += end - (committed.get(tp) or 0)
+    return max(lag, 0)
+
+
+async def wait_until_idle(bootstrap: str, group: str, topics: Iterable[str], *, timeout: float = 600.0,
+                          settle: int = 2, progress=None) -> float:
+    """Wait until the group has committed everything on the topics, ``settle`` checks in a row; returns seconds."""
+    topics = list(topics)
+    started = time.monotonic()
+    quiet = 0
+    while quiet < settle:
+        if time.monotonic() - started > timeout:
+            raise asyncio.TimeoutError(f"the engine did not become idle within {timeout:.0f}s")
+        lag = await group_lag(bootstrap, group, topics)
+        if progress is not None:
+            progress(lag)
+        quiet = quiet + 1 if lag == 0 else 0
+        await asyncio.sleep(1.0)
+    return time.monotonic() - started
