@@ -82,8 +82,9 @@ def build_engine(settings: Settings, *, embedded: bool) -> Engine:
                                   options=block_cache)
     from agents import households, ingest, periods, routing
 
-    ingest.register(engine)
-    routing.register(engine)
+    router = routing.Router(engine)
+    ingest.register(engine, router)
+    routing.register(engine, router)
     households.register(engine)
     periods.register(engine)
     return engine

@@ -5,16 +5,16 @@ unknown type, a missing field, an invalid INSZ/IBAN/date, an impossible value, a
 goes to ``dlq`` unchanged, with headers giving the reason and the original topic, partition and offset. Nothing
 leaves the loop: one bad record never stops the agent, and nothing valid is skipped.
 
-Accepted facts go to the person-events topic keyed by their subject, with a *link* for every person-household
-relation the fact states (member, parent of a child in the household, foster placement, designated receiver),
-so that the routing agent learns which households a person's facts concern. Household-level facts
-(``payer.chosen``, ``receiver.designated``) go straight to the household-events topic.
+Accepted facts about a person are applied to the persons table right here (see :mod:`agents.routing`: the
+source topics are keyed by the subject, co-partitioned with the table) and forwarded to the person's
+households; every person-household relation a fact states (member, parent of a child in the household, foster
+placement, designated receiver) becomes a link — applied here for the subject, sent over the person-events topic
+for anyone else. Household-level facts (``payer.chosen``, ``receiver.designated``) go straight to the
+household-events topic.
 """
 from __future__ import annotations
 
 import logging
-
-import orjson
 
 from agents import metrics
 from agents.engine import FACT, LINK, Engine
@@ -39,7 +39,7 @@ def links_of(event) -> list[tuple[str, str]]:
     return []
 
 
-def register(engine: Engine) -> None:
+def register(engine: Engine, router) -> None:
     person_events = engine.topic(names.person_events_topic(engine.settings.app_id))
     household_events = engine.topic(names.household_events_topic(engine.settings.app_id))
     dlq = engine.topic(names.DLQ_TOPIC)
@@ -74,14 +74,15 @@ def register(engine: Engine) -> None:
         return ingest
 
     async def route(event, raw: bytes) -> None:
-        stamp = orjson.dumps({"cause": event.event_id, "ts": event.recorded_key})
         if event.type in HOUSEHOLD_SUBJECT:
             await household_events.send(key=event.subject.encode(), value=raw, headers={"gp-kind": FACT})
         else:
-            await person_events.send(key=event.subject.encode(), value=raw, headers={"gp-kind": FACT})
+            await router.fact(event.subject, event.event_id, raw)
         for person, household in links_of(event):
-            await person_events.send(key=person.encode(), value=household.encode(),
-                                     headers={"gp-kind": LINK, "gp-cause": stamp})
+            if person == event.subject:
+                await router.link(person, household)
+            else:
+                await person_events.send(key=person.encode(), value=household.encode(), headers={"gp-kind": LINK})
 
     for source_name in SOURCE_TOPICS:
         engine.app.agent(engine.topic(source_name), name=f"ingest-{source_name}", concurrency=1)(

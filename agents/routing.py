@@ -1,10 +1,14 @@
-"""Routing agent (persons table): re-keys every fact about a person to the household(s) it affects.
+"""Routing (persons table): re-keys every fact about a person to the household(s) it affects.
 
 The persons table holds, per INSZ, the households the person is linked to (member, parent of a child living
 there, foster child, designated receiver) and every fact about the person. A fact is forwarded to each linked
 household; a fact about a person without a household yet waits in the table (not in memory) and is forwarded as
 soon as a link arrives; a new link (a move, a new child, a placement) forwards the person's whole history to the
 new household, which ignores what it already has (duplicates by event id change nothing).
+
+The ingest agents apply facts to the table directly (source topics are keyed by the subject's INSZ, so they are
+co-partitioned with the table); links about *other* persons (a child's parents, a receiver) travel over the
+person-events topic, keyed by that person, to the link agent below.
 """
 from __future__ import annotations
 
@@ -19,51 +23,58 @@ from streams import topics as names
 log = logging.getLogger("groeipakket.routing")
 
 
-def _load(raw: bytes | None) -> dict:
-    if not raw:
-        return {"households": [], "facts": {}}
-    return orjson.loads(raw)
+class Router:
+    def __init__(self, engine: Engine):
+        self.persons = engine.persons
+        self.household_events = engine.topic(names.household_events_topic(engine.settings.app_id))
+        self.parked: set[str] = set()
+
+    def _load(self, person: str) -> dict:
+        raw = self.persons.get(person)
+        return orjson.loads(raw) if raw else {"households": [], "facts": {}}
+
+    async def _forward(self, household: str, raw: bytes) -> None:
+        await self.household_events.send(key=household.encode(), value=raw, headers={"gp-kind": FACT})
+
+    def _track(self, person: str, entry: dict) -> None:
+        if entry["households"]:
+            self.parked.discard(person)
+        else:
+            self.parked.add(person)
+        metrics.PARKED.set(len(self.parked))
+
+    async def fact(self, person: str, event_id: str, raw: bytes) -> None:
+        """Store a fact about a person and forward it to every household the person is linked to."""
+        entry = self._load(person)
+        if event_id in entry["facts"]:
+            return  # duplicate: already stored and forwarded
+        entry["facts"][event_id] = raw.decode()
+        self.persons[person] = orjson.dumps(entry)
+        for household in entry["households"]:
+            await self._forward(household, raw)
+        self._track(person, entry)
+
+    async def link(self, person: str, household: str) -> None:
+        """Link a person to a household: the person's whole history goes there once."""
+        entry = self._load(person)
+        if household in entry["households"]:
+            return
+        entry["households"].append(household)
+        self.persons[person] = orjson.dumps(entry)
+        for raw in entry["facts"].values():
+            await self._forward(household, raw.encode())
+        self._track(person, entry)
 
 
-def register(engine: Engine) -> None:
-    persons = engine.persons
-    household_events = engine.topic(names.household_events_topic(engine.settings.app_id))
-    parked: set[str] = set()
-
-    async def forward(household: str, raw: bytes) -> None:
-        await household_events.send(key=household.encode(), value=raw, headers={"gp-kind": FACT})
-
-    @engine.app.agent(engine.topic(names.person_events_topic(engine.settings.app_id)), name="routing",
+def register(engine: Engine, router: Router) -> None:
+    @engine.app.agent(engine.topic(names.person_events_topic(engine.settings.app_id)), name="links",
                       concurrency=1)
-    async def routing(stream):
+    async def links(stream):
         async for record in stream.events():
             try:
-                person = record.key.decode()
-                kind = header(record, "gp-kind")
-                entry = _load(persons.get(person))
-                if kind == FACT:
-                    event_id = orjson.loads(record.value)["event_id"]
-                    if event_id in entry["facts"]:
-                        continue  # duplicate: already stored and forwarded
-                    entry["facts"][event_id] = record.value.decode()
-                    persons[person] = orjson.dumps(entry)
-                    for household in entry["households"]:
-                        await forward(household, record.value)
-                elif kind == LINK:
-                    household = record.value.decode()
-                    if household in entry["households"]:
-                        continue
-                    entry["households"].append(household)
-                    persons[person] = orjson.dumps(entry)
-                    for raw in entry["facts"].values():
-                        await forward(household, raw.encode())
-                else:
-                    log.error("unknown message kind on the person-events topic (offset %s)", record.message.offset)
+                if header(record, "gp-kind") != LINK:
+                    log.error("unexpected message on the person-events topic (offset %s)", record.message.offset)
                     continue
-                if entry["households"]:
-                    parked.discard(person)
-                else:
-                    parked.add(person)
-                metrics.PARKED.set(len(parked))
-            except Exception:  # never let one message stop the agent; the household side stays consistent
-                log.exception("routing failed for offset %s/%s", record.message.partition, record.message.offset)
+                await router.link(record.key.decode(), record.value.decode())
+            except Exception:  # never let one message stop the agent
+                log.exception("link failed at %s/%s", record.message.partition, record.message.offset)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -57,7 +58,20 @@ def run_worker(args) -> int:
     from faust.worker import Worker
 
     engine = build_engine(settings, embedded=embedded)
+    if os.environ.get("GP_NO_SENSORS"):
+        engine.app.sensors._sensors.clear()
     worker = Worker(engine.app, loglevel=args.log_level or settings.log_level, quiet=True)
+    if os.environ.get("GP_PROFILE"):  # developer aid: cProfile the whole worker, written at shutdown
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        try:
+            worker.execute_from_commandline()
+        finally:
+            profiler.disable()
+            profiler.dump_stats(os.environ["GP_PROFILE"])
+        return 0
     worker.execute_from_commandline()
     return 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli import calc, engine_commands
+from cli import calc, demo, engine_commands, explain
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -12,6 +12,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     calc.add_parser(subparsers)
     engine_commands.add_parsers(subparsers)
+    explain.add_parser(subparsers)
+    demo.add_parser(subparsers)
     return parser
 
 

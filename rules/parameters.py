@@ -225,13 +225,16 @@ class Parameters:
 
     def fingerprint(self) -> str:
         """A short hash of every value: instruction ids and traces name the rules version they used."""
+        if getattr(self, "_fingerprint", None):
+            return self._fingerprint
         import hashlib
 
         digest = hashlib.sha256()
         for p in sorted(self, key=lambda p: p.name):
             for v in p.values:
                 digest.update(repr((p.name, v and (v.since, v.value, v.status))).encode())
-        return digest.hexdigest()[:12]
+        self._fingerprint = digest.hexdigest()[:12]
+        return self._fingerprint
 
 
 def load_parameters(directory: Path | str | None = None, *, strict: bool = True) -> Parameters:

@@ -15,6 +15,7 @@ Everything the broker holds is lost when it stops.  Known defects of this broker
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import os
 import signal
@@ -24,6 +25,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -43,6 +45,19 @@ __all__ = [
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_STORAGE = "memory://tansu/"
+
+
+#: Brokers started by this process and not yet stopped; stopped at interpreter exit.
+_LIVE: "weakref.WeakSet[EmbeddedBroker]" = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_live_brokers() -> None:
+    for broker in list(_LIVE):
+        try:
+            broker.stop(timeout=2.0)
+        except Exception:  # pragma: no cover - best effort at exit
+            pass
 
 
 class BrokerStartError(RuntimeError):
@@ -227,6 +242,7 @@ class EmbeddedBroker:
                 stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
                 start_new_session=True,   # a Ctrl-C in the terminal goes to us, we stop the broker ourselves
             )
+        _LIVE.add(self)
         deadline = t0 + self.startup_timeout
         while True:
             rc = self.proc.poll()
@@ -251,6 +267,7 @@ class EmbeddedBroker:
         Returns the exit code (``None`` if it was never started).
         """
         proc, self.proc = self.proc, None
+        _LIVE.discard(self)
         rc: Optional[int] = None
         if proc is not None:
             if proc.poll() is None:

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+from functools import lru_cache
 
 from stdnum import iban as stdnum_iban
 from stdnum.be import ssn as stdnum_ssn
@@ -20,8 +21,10 @@ _HOUSEHOLD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
 _PSEUDONYM_KEY = os.environ.get("GROEIPAKKET_PSEUDONYM_KEY", "groeipakket-log-pseudonym").encode()
 
 
+@lru_cache(maxsize=1 << 18)
 def is_valid_insz(value: str) -> bool:
-    """An INSZ is 11 digits with a valid mod-97 check (national register or BIS number)."""
+    """An INSZ is 11 digits with a valid mod-97 check (national register or BIS number) and a possible birth
+    date. Cached: the same persons recur in record after record, and the full check costs ~50 µs."""
     if not isinstance(value, str) or not _DIGITS11.match(value):
         return False
     try:

@@ -152,7 +152,8 @@ def read_db_options_file(db_path: os.PathLike | str, section: str = 'CFOptions "
     Returns ``key=value`` pairs from *section* and its table-options section, e.g. ``filter_policy``,
     ``write_buffer_size``, ``block_size``.  Used by tests to prove the options survive a reopen.
     """
-    files = sorted(glob.glob(os.path.join(str(db_path), "OPTIONS-*")),
+    files = sorted((p for p in glob.glob(os.path.join(str(db_path), "OPTIONS-*"))
+                    if p.rsplit("-", 1)[1].isdigit()),          # skip OPTIONS-NNN.dbtmp being written
                    key=lambda p: int(p.rsplit("-", 1)[1]))
     if not files:
         raise FileNotFoundError(f"no OPTIONS file in {db_path}")
