@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass, field
 
 import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
 
 import streams.rocksdb_store  # noqa: F401  (registers the rocksdb-capped:// store)
 from config.settings import Settings
@@ -80,6 +81,7 @@ def build_engine(settings: Settings, *, embedded: bool) -> Engine:
                                options=block_cache)
     engine.households = app.Table("households", partitions=settings.partitions, key_type=str, value_type=bytes,
                                   options=block_cache)
+    setup_prometheus_sensors(app, pattern="/metrics", name_prefix="groeipakket_faust")  # + our own metrics
     from agents import households, ingest, periods, routing
 
     router = routing.Router(engine)
