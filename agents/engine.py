@@ -72,6 +72,8 @@ def build_engine(settings: Settings, *, embedded: bool) -> Engine:
         "broker_commit_every": 2000,
         **faust_app_settings(embedded, replication_factor=settings.replication_factor),
     }
+    if (credentials := settings.faust_credentials()) is not None:
+        app_settings["broker_credentials"] = credentials
     app = engine.app = faust.App(settings.app_id, **app_settings)
     raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
     for name, partitions in names.all_topics(settings.app_id, settings.partitions).items():

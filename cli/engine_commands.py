@@ -76,11 +76,12 @@ def run_worker(args) -> int:
     return 0
 
 
-async def produce_file(bootstrap: str, path: Path, report=print) -> tuple[int, int]:
+async def produce_file(bootstrap: str, path: Path, report=print, client: dict | None = None) -> tuple[int, int]:
     """Send every line to its source topic (by event type), keyed by ``subject``; returns (sent, unroutable)."""
     from aiokafka import AIOKafkaProducer
 
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=256 * 1024)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=256 * 1024,
+                                **(client or {}))
     await producer.start()
     sent = unroutable = 0
     futures = []
@@ -118,15 +119,15 @@ def run_produce(args) -> int:
         print(f"error: no such file: {path}", file=sys.stderr)
         return 2
     sent, unroutable = asyncio.run(produce_file(settings.kafka_bootstrap, path,
-                                                lambda m: print(m, file=sys.stderr)))
+                                                lambda m: print(m, file=sys.stderr), settings.aiokafka_security()))
     print(f"{sent} records sent and acknowledged; {unroutable} line(s) could not be routed")
     return 0
 
 
-async def publish_close(bootstrap: str, period: str) -> None:
+async def publish_close(bootstrap: str, period: str, client: dict | None = None) -> None:
     from aiokafka import AIOKafkaProducer
 
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **(client or {}))
     await producer.start()
     try:
         await producer.send_and_wait(names.CONTROL_TOPIC, orjson.dumps({"type": "period.closed", "period": period}))
@@ -142,7 +143,8 @@ def run_close_period(args) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    asyncio.run(publish_close(load_settings().kafka_bootstrap, args.period))
+    settings = load_settings()
+    asyncio.run(publish_close(settings.kafka_bootstrap, args.period, settings.aiokafka_security()))
     print(f"period {args.period} closed")
     return 0
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +28,48 @@ class Settings(BaseSettings):
     state_cache_households: int = 20_000
     table_block_cache_mb: int = 32
     log_level: str = "warning"
+    # Kafka security (SECURITY.md): PLAINTEXT for the embedded broker; SASL_SSL with SCRAM in production.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+
+    def ssl_context(self):
+        if "SSL" not in self.kafka_security_protocol:
+            return None
+        from aiokafka.helpers import create_ssl_context
+
+        return create_ssl_context(cafile=self.kafka_ssl_cafile and str(self.kafka_ssl_cafile),
+                                  certfile=self.kafka_ssl_certfile and str(self.kafka_ssl_certfile),
+                                  keyfile=self.kafka_ssl_keyfile and str(self.kafka_ssl_keyfile))
+
+    def aiokafka_security(self) -> dict:
+        """Keyword arguments for aiokafka clients (producers, consumers, admin)."""
+        options: dict = {"security_protocol": self.kafka_security_protocol}
+        if "SASL" in self.kafka_security_protocol:
+            options.update(sasl_mechanism=self.kafka_sasl_mechanism, sasl_plain_username=self.kafka_sasl_username,
+                           sasl_plain_password=self.kafka_sasl_password and
+                           self.kafka_sasl_password.get_secret_value())
+        context = self.ssl_context()
+        if context is not None:
+            options["ssl_context"] = context
+        return options
+
+    def faust_credentials(self):
+        """Faust ``broker_credentials`` for the same settings (None for PLAINTEXT)."""
+        import faust
+
+        if "SASL" in self.kafka_security_protocol:
+            return faust.SASLCredentials(username=self.kafka_sasl_username,
+                                         password=self.kafka_sasl_password and
+                                         self.kafka_sasl_password.get_secret_value(),
+                                         mechanism=self.kafka_sasl_mechanism, ssl_context=self.ssl_context())
+        if self.kafka_security_protocol == "SSL":
+            return faust.SSLCredentials(self.ssl_context())
+        return None
 
 
 def load_settings(**overrides) -> Settings:
