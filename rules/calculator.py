@@ -57,7 +57,7 @@ class HouseholdMonth:
     def income(self, income_year: int) -> "family_income.FamilyIncome":
         result = self._incomes.get(income_year)
         if result is None:
-            result = self._incomes[income_year] = self.calc.family_income(self.parents, income_year)
+            result = self._incomes[income_year] = self.calc.family_income(self.parents, income_year, self.month)
         return result
 
 
@@ -162,11 +162,11 @@ class Calculator:
             hm = self._household_months[key] = HouseholdMonth(self, household_id, month)
         return hm
 
-    def family_income(self, parents: list[Person], income_year: int) -> "family_income.FamilyIncome":
-        key = (tuple([p.insz for p in parents]), income_year)
+    def family_income(self, parents: list[Person], income_year: int, month: int) -> "family_income.FamilyIncome":
+        key = (tuple([p.insz for p in parents]), income_year, month)
         result = self._incomes.get(key)
         if result is None:
-            result = self._incomes[key] = family_income.compute(self, parents, income_year)
+            result = self._incomes[key] = family_income.compute(self, parents, income_year, month)
         return result
 
     def cached(self, key: tuple, compute):

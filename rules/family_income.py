@@ -34,8 +34,8 @@ class FamilyIncome:
         return self.cents is not None
 
 
-def compute(calc, parents: list[Person], income_year: int) -> FamilyIncome:
-    month = (income_year + 2) * 12 + 8  # September of the allocation year: the percentages in force then
+def compute(calc, parents: list[Person], income_year: int, month: int) -> FamilyIncome:
+    """The family income of ``income_year`` for month M (whose percentages and multipliers apply)."""
     p = calc.params
     day = month_first_day(month)
     maintenance = p["conditions.partner_maintenance_percent"].require(day)

@@ -194,6 +194,8 @@ class Situation:
                 handler(self, event)
             if event.type == "person.adopted":
                 adoptions.append(event)
+        for person in self.persons.values():
+            _index_memberships(person)
         for event in adoptions:  # needs everyone's memberships to find the adoptive parents' domicile
             self._place_adoption(event)
         self.members_ever: dict[str, set[str]] = defaultdict(set)
@@ -218,8 +220,7 @@ class Situation:
             person.birth_date = birth_date_from_insz(person.insz)
         if person.birth_date is not None:
             person.birth_month = month_of(person.birth_date)
-        person.memberships.sort(key=lambda m: (m.start, m.order))
-        person.membership_starts = [m.start for m in person.memberships]
+        _index_memberships(person)
         person.parents.sort(key=lambda p: p[0])
         person.placements.sort(key=lambda p: p.start)
         care = sorted(person.care, key=lambda c: c.start)
@@ -252,6 +253,11 @@ class Situation:
             region = previous.region if previous else None
         child.memberships.append(Membership(joined, event.data.household_id, "child", region, event.event_id,
                                             (event.recorded_key, event.event_id)))
+
+
+def _index_memberships(person: Person) -> None:
+    person.memberships.sort(key=lambda m: (m.start, m.order))
+    person.membership_starts = [m.start for m in person.memberships]
 
 
 def _order(event) -> tuple:

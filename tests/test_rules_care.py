@@ -10,7 +10,6 @@ No tax assessment -> no social supplement; no July months -> no school bonus.
 """
 import pytest
 
-from rules.parameters import ParameterError
 from tests.builders import Scenario, amounts, child_amounts
 
 BASIC = 17666
@@ -69,11 +68,6 @@ def test_parent_died_on_2019_01_01_half_orphan():
     assert child_amounts(calc, child, "2024-05") == {"basic": BASIC, "orphan": 14133}
 
 
-@pytest.mark.xfail(strict=True, raises=ParameterError, reason=(
-    "calculator crashes for January-August 2019 whenever the household has a parent: family_income.compute reads "
-    "the maintenance/self-employed/KI parameters on 1 September of the allocation year's start (2018-09-01), "
-    "before their valid_from 2019-01-01. Ruleset §4.1/§5.1 give amounts from 2019-01-01 and §4.4 applies the "
-    "Sep-Aug allocation year 'for all years', so January 2019 must compute (basic 163.20, orphan 81.60)."))
 def test_orphan_in_january_2019():
     s, (mother, father), child = family("2018-09-01")
     s.died(father, "2019-01-01")
@@ -112,7 +106,7 @@ def test_full_orphan_amount_unchanged_january_2023():
 def test_orphan_continues_when_the_surviving_parent_forms_a_new_family():
     s, (mother, father), child = family()
     s.died(father, "2023-11-14")
-    partner = s.parent("1983-01-01", household="H-NEW")
+    s.parent("1983-01-01", household="H-NEW")  # the new partner
     s.moved(mother, "2024-03-01", household="H-NEW", role="parent")
     s.moved(child, "2024-03-01", household="H-NEW")
     result = amounts(s.calculator(), "2024-05")
@@ -232,3 +226,18 @@ def test_support_extends_entitlement_to_the_21st_birthday_month():
     calc = s.calculator()
     assert child_amounts(calc, child, "2024-05") == {"basic": BASIC, "care": 52010, "support": SUPPORT_2023}
     assert child_amounts(calc, child, "2024-06") == {}
+
+
+def test_amounts_from_september_2024():
+    # §5.3 2024-09-01: band 3 282.63, band 4 466.54; support 337.84; §5.2 foster 69.59; §5.1 half orphan 144.16.
+    s, (mother, father), child = family("2015-05-01")
+    s.care(child, 0, 9, "2024-01-01")
+    other = s.child("2016-05-01", [mother, father])
+    s.care(other, 0, 13, "2024-01-01")
+    s.died(father, "2024-02-02")
+    calc = s.calculator()
+    assert child_amounts(calc, child, "2024-09") == {"basic": 18019, "care": 28263, "orphan": 14416}
+    assert child_amounts(calc, other, "2024-09") == {"basic": 18019, "care": 46654, "support": 33784,
+                                                     "orphan": 14416}
+    s2, _ = foster_scenario("2024-01-01")
+    assert by_household(s2.calculator(), "2024-09") == {("H-FOSTER", "basic"): 18019, ("H-FOSTER", "foster"): 6959}

@@ -137,3 +137,41 @@ def test_calc_command_prints_one_row_per_child_component_period(tmp_path, capsys
         ("2024-05", "basic", 17666, child, s.household), ("2024-05", "social", 7050, child, s.household),
         ("2024-06", "basic", 17666, child, s.household), ("2024-06", "social", 7050, child, s.household)]
     assert b"line 4" in out.err  # the invalid line is reported, not fatal
+
+
+def test_rich_scenario_hand_computed_months():
+    # Family income (income year 2021): mother 15 000 (the later-recorded assessment wins over 20 000) + father
+    # 14 000 + 3 x 500.00 KI x 50 % = 750 -> 29 750 <= T1 36 325.76.
+    s, _, (emma, noah, mila, baby) = rich_scenario()
+    calc = s.calculator()
+    # September 2023, n = 3 (Emma 11, Noah 7, Mila 2):
+    # - Mila (new): basic 176.66 + A3 103.62.
+    # - Noah (rank 1): 101.69 + R1 67.07 + full 6-11 32.63 + care band 4 (total 12) 457.39 + support 331.22
+    #   + school allowance primary, 3 points (min 27 605.56 / max 51 387.98):
+    #   132.06 + 73.31 x (51 387.98 - 29 750) / (51 387.98 - 27 605.56) = 132.06 + 66.6999.. -> 66.70 -> 198.76.
+    # - Emma (rank 2, eldest, gets social_transitional -> full): 188.16 + R2 47.38 + full 6-11 32.63 + 198.76.
+    assert amounts(calc, "2023-09") == {
+        (mila, "basic"): 17666, (mila, "social"): 10362,
+        (noah, "basic_transitional"): 10169, (noah, "social_transitional"): 6707, (noah, "age_supplement"): 3263,
+        (noah, "care"): 45739, (noah, "support"): 33122, (noah, "school_allowance"): 19876,
+        (emma, "basic_transitional"): 18816, (emma, "social_transitional"): 4738, (emma, "age_supplement"): 3263,
+        (emma, "school_allowance"): 19876}
+    # March 2024, n = 4 (baby born 2024-02-02): Mila turns 3 on 2024-03-15 and is enrolled by 2024-04-15 ->
+    # preschool 143.53; Emma turned 12 in February 2024 -> full 12-17 49.86 from March.
+    march = amounts(calc, "2024-03")
+    assert march[(mila, "preschool")] == 14353 and march[(emma, "age_supplement")] == 4986
+    assert march[(baby, "social")] == 10362 and (baby, "start") not in march
+    # April 2024: Mila's preschool school allowance (3 years old since March, enrolled from 2024-04-15),
+    # 3 points in September 2023, income <= max -> 113.17.
+    assert amounts(calc, "2024-04")[(mila, "school_allowance")] == 11317
+    # June 2024: the father died on 2024-06-20 -> Emma and Noah switch to basic + half orphan 141.33; income =
+    # mother's 15 000 (the father is not in the household on 30 June) <= T1, n = 4 -> A3 103.62 for everyone.
+    assert amounts(calc, "2024-06") == {
+        **{(c, "basic"): 17666 for c in (emma, noah, mila, baby)},
+        **{(c, "orphan"): 14133 for c in (emma, noah, mila, baby)},
+        **{(c, "social"): 10362 for c in (emma, noah, mila, baby)},
+        (noah, "care"): 45739, (noah, "support"): 33122}
+    # July 2024 school bonus (age on 2023-12-31): baby and Mila A 22.08, Noah (7) B 38.64, Emma (11) C 55.20.
+    july = amounts(calc, "2024-07")
+    assert {c: july[(c, "school_bonus")] for c in (emma, noah, mila, baby)} == {
+        emma: 5520, noah: 3864, mila: 2208, baby: 2208}

@@ -7,9 +7,7 @@ Amounts used (ruleset §4.1 basic, §5.3 care, §7 start):
 No tax assessment is given, so no social supplement is due (ruleset §4.4: missing assessment -> no social); the
 months are chosen outside July, so no school bonus either.
 """
-import pytest
 
-from rules.parameters import ParameterError
 from tests.builders import Scenario, amounts, child_amounts
 
 BASIC = 17666  # 176.66, §4.1 from 2023-09-01
@@ -245,16 +243,8 @@ def test_child_moving_to_role_other_stops_being_a_child():
 
 # --- the first months of the new system ---------------------------------------------------------------------------
 
-JAN_AUG_2019 = pytest.mark.xfail(strict=True, raises=ParameterError, reason=(
-    "every month January-August 2019 crashes with ParameterError: family_income.compute reads "
-    "conditions.partner_maintenance_percent (and the other income percentages) on 1 September of the allocation "
-    "year's start year, 2018-09-01, before their valid_from 2019-01-01 - even for a household without a parent, "
-    "since the parameters are read before the 'no parents' check. Ruleset §4.1 gives basic 163.20 from 2019-01-01 "
-    "and §4.4 uses the Sep-Aug allocation year 'for all years' (Jan-Aug 2019 -> income year 2016); §8 arrears "
-    "reach back 5 years, so these months are still computed."))
 
 
-@JAN_AUG_2019
 def test_months_january_to_august_2019():
     # born 2019-02-01 in Flanders: basic 163.20 and start 1 122.00 in February 2019; no assessment -> no social.
     s, parent = household()
@@ -262,7 +252,6 @@ def test_months_january_to_august_2019():
     assert child_amounts(s.calculator(), child, "2019-02") == {"basic": 16320, "start": 112200}
 
 
-@JAN_AUG_2019
 def test_january_2019_without_a_parent():
     s = Scenario()
     child = s.child("2018-06-01", [])

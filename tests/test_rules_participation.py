@@ -5,7 +5,6 @@ test needs one (school allowance), so no social supplement appears; tests read s
 """
 import pytest
 
-from rules.parameters import ParameterError
 from tests.builders import Scenario, child_amounts
 
 
@@ -80,9 +79,6 @@ def test_school_bonus_amounts_by_year_band_b(year, expected):
     assert component(s.calculator(), child, f"{year}-07", "school_bonus") == expected
 
 
-@pytest.mark.xfail(strict=True, raises=ParameterError, reason=(
-    "July 2019 crashes (any month January-August 2019 with a parent in the household): family_income reads its "
-    "percentages on 2018-09-01, before their valid_from. Ruleset §6.1: July 2019 band B = 35.70."))
 def test_school_bonus_july_2019():
     s, _, child = one_child("2013-06-01")
     assert component(s.calculator(), child, "2019-07", "school_bonus") == 3570

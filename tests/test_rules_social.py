@@ -296,3 +296,42 @@ def test_recorded_at_compared_as_instants_not_text():
             recorded_at="2022-07-01T10:00:00+02:00", event_id="tax-b")
     child = s.child("2020-05-01", [parent])
     assert child_amounts(s.calculator(), child, "2024-05")["social"] == A12
+
+
+# --- other rows of the §4.4 table ------------------------------------------------------------------------------------
+
+THREE_2022 = ("2015-05-01", "2019-05-01", "2021-05-01")
+
+
+@pytest.mark.parametrize("income, births, period, expected", [
+    # row 2022-12-01 (income year 2020): A3 101.59 (<= T1 32 882.77), M3 79.94 (<= T2 64 945.93), above T2 nothing.
+    (32882.77, THREE_2022, "2022-12", 10159),
+    (64945.93, THREE_2022, "2022-12", 7994),
+    (64945.94, THREE_2022, "2022-12", None),
+    # row 2022-09-01: A12 54.12, M3 64.94.
+    (32882.77, ONE, "2022-09", 5412),
+    (40000.00, THREE_2022, "2022-09", 6494),
+    # row 2021-09-01 (income year 2019): A12 53.06 at T1 32 238.01; one cent above, n = 1 -> nothing (no T1b).
+    (32238.01, ONE, "2021-09", 5306),
+    (32238.02, ONE, "2021-09", None),
+    # row 2024-09-01 (income year 2022): A3 105.69, B12 36.41 at T1b 43 227.66, M3 83.17 at T2 69 696.20.
+    (37052.28, THREE, "2024-09", 10569),
+    (43227.66, TWO, "2024-09", 3641),
+    (69696.20, THREE, "2024-09", 8317),
+])
+def test_other_rows(income, births, period, expected):
+    year = {"2021": 2019, "2022": 2020, "2024": 2022}[period[:4]]  # all periods are September..December
+    s, _, children = single_parent(income, *births, year=year)
+    result = socials(s.calculator(), period)
+    assert result == ({c: expected for c in children} if expected else {})
+
+
+def test_transitional_r_amounts_december_2022():
+    # row 2022-12-01: R1 65.75, R2 46.45, R3 20.52 (income year 2020 = 20 000 <= T1).
+    s = Scenario()
+    parent = s.parent()
+    s.tax(parent, 2020, 20000)
+    a, b, c = (s.child(birth, [parent], legacy_group="LG") for birth in ("2008-01-01", "2010-01-01", "2012-01-01"))
+    result = {child: cents for (child, comp), cents in amounts(s.calculator(), "2022-12").items()
+              if comp == "social_transitional"}
+    assert result == {c: 6575, b: 4645, a: 2052}

@@ -1,16 +1,9 @@
 """Ruleset v1 §7 (start: birth and adoption grant). Amounts: 1 190.68 from 2022-09-01, 1 214.49 from 2023-09-01,
 1 238.78 from 2024-09-01, 1 122.00 from 2019-01-01 (before 2020-09-01); the amount in force on the date of birth
 or adoption, period = the month of birth or adoption, once per child."""
-import pytest
 
 from tests.builders import Scenario, amounts, child_amounts
 
-ADOPTION_BUG = pytest.mark.xfail(strict=True, reason=(
-    "an adopted child gets no domicile from person.adopted: Situation._place_adoption looks up the adoptive "
-    "parents' membership_on(joined_on) before _finish() has sorted memberships and filled membership_starts, so "
-    "it always finds None and the adoption membership has region None. The child is then not entitled after the "
-    "joining month (§1.2) and never gets the adoption grant (§7: 'at birth or adoption ... the date the child "
-    "joins the family'; rules/situation.py docstring: 'domicile of the adoptive parents on that day')."))
 
 
 def test_birth_grant_in_the_birth_month_only():
@@ -37,7 +30,7 @@ def test_birth_grant_amount_on_the_date_of_birth():
 def test_born_in_brussels_no_start_and_no_entitlement():
     s = Scenario()
     parent = s.parent(region="brussels")
-    child = s.born("2024-03-20", [parent], region="brussels")
+    s.born("2024-03-20", [parent], region="brussels")
     assert amounts(s.calculator(), "2024-03") == {}
 
 
@@ -75,7 +68,6 @@ def adoption(birth, joined_on, *, birth_region="abroad", born_event=False):
     return s, child
 
 
-@ADOPTION_BUG
 def test_adoption_grant_in_the_joining_month():
     # born 2018 abroad (no birth grant: before 2019 and not in Flanders), joins on 2024-03-10 -> 1 214.49.
     s, child = adoption("2018-05-05", "2024-03-10")
@@ -86,7 +78,6 @@ def test_adoption_grant_in_the_joining_month():
     assert {line.household_id for line in calc.entitlements([2024 * 12 + 2])} == {"H-ADOPT"}
 
 
-@ADOPTION_BUG
 def test_adoption_grant_amount_on_the_joining_date():
     s, child = adoption("2018-05-05", "2024-09-01")
     assert child_amounts(s.calculator(), child, "2024-09")["start"] == 123878
@@ -100,7 +91,6 @@ def test_no_adoption_grant_after_a_birth_grant():
     assert "start" not in child_amounts(calc, child, "2024-03")
 
 
-@ADOPTION_BUG
 def test_adopted_child_stays_entitled_after_the_joining_month():
     s, child = adoption("2020-06-01", "2024-03-10", birth_region="flanders", born_event=True)
     calc = s.calculator()
@@ -108,10 +98,16 @@ def test_adopted_child_stays_entitled_after_the_joining_month():
     assert child_amounts(calc, child, "2024-04") == {"basic": 17666}
 
 
-@ADOPTION_BUG
 def test_adoption_grant_for_a_child_born_in_brussels_after_2019():
     # no birth grant (born in Brussels), so the adoption grant is its only grant.
     s, child = adoption("2021-06-01", "2024-03-10", birth_region="brussels", born_event=True)
     calc = s.calculator()
     assert child_amounts(calc, child, "2021-06") == {}
     assert child_amounts(calc, child, "2024-03") == {"basic": 17666, "start": 121449}
+
+
+def test_birth_grant_from_september_2024():
+    s = Scenario()
+    parent = s.parent()
+    child = s.born("2024-09-01", [parent])
+    assert child_amounts(s.calculator(), child, "2024-09") == {"basic": 18019, "start": 123878}
