@@ -163,7 +163,8 @@ class Calculator:
         return hm
 
     def family_income(self, parents: list[Person], income_year: int, month: int) -> "family_income.FamilyIncome":
-        key = (tuple([p.insz for p in parents]), income_year, month)
+        # Cached per parents, income year and the percentages in force (the same all allocation year long).
+        key = (tuple([p.insz for p in parents]), income_year, family_income.percentages(self, month))
         result = self._incomes.get(key)
         if result is None:
             result = self._incomes[key] = family_income.compute(self, parents, income_year, month)

@@ -17,7 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from rules.periods import month_first_day
+from rules.parameters import ParameterError
+from rules.periods import period_text
 from rules.situation import Person
 
 
@@ -34,15 +35,22 @@ class FamilyIncome:
         return self.cents is not None
 
 
+def percentages(calc, month: int) -> tuple:
+    """The percentages and multipliers in force in month M (their ParameterValue objects)."""
+    p = calc.parameter
+    values = (p["conditions.partner_maintenance_percent"].at_month(month),
+              p["conditions.self_employed_divisor_percent"].at_month(month),
+              p["conditions.ki_other_multiplier"].at_month(month),
+              p["conditions.ki_professional_multiplier"].at_month(month))
+    if None in values:
+        raise ParameterError(f"income percentages not in force in {period_text(month)}")
+    return values
+
+
 def compute(calc, parents: list[Person], income_year: int, month: int) -> FamilyIncome:
     """The family income of ``income_year`` for month M (whose percentages and multipliers apply)."""
-    p = calc.params
-    day = month_first_day(month)
-    maintenance = p["conditions.partner_maintenance_percent"].require(day)
-    divisor = p["conditions.self_employed_divisor_percent"].require(day)
-    ki_other = p["conditions.ki_other_multiplier"].require(day)
-    ki_professional = p["conditions.ki_professional_multiplier"].require(day)
-    params = (maintenance, divisor, ki_other, ki_professional)
+    params = percentages(calc, month)
+    maintenance, divisor, ki_other, ki_professional = params
     if not parents:
         return FamilyIncome(income_year, None, (), params, ())
     total, missing, sources = Fraction(0), [], []

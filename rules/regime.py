@@ -40,13 +40,16 @@ def parent_death_switch(calc, person: Person, month: int) -> tuple | None:
 
 def rank(calc, person: Person) -> tuple[int, tuple[str, ...]]:
     """Frozen rank in the legacy group (1 youngest, 2 second-youngest, 3 all older) and the facts behind it."""
-    def compute():
+    key = ("rank", person.insz)
+    found = calc._cache.get(key)
+    if found is None:
         members = calc.situation.legacy_groups.get(person.legacy_group, [])
         ordered = sorted(members, key=lambda p: (p.birth_date, p.insz), reverse=True)
-        ranks = {p.insz: min(i + 1, 3) for i, p in enumerate(ordered)}
-        return ranks, tuple(p.legacy_source for p in ordered)
-    ranks, sources = calc.cached(("legacy-ranks", person.legacy_group), compute)
-    return ranks.get(person.insz, 3), sources
+        sources = tuple(p.legacy_source for p in ordered)
+        for i, member in enumerate(ordered):
+            calc._cache[("rank", member.insz)] = (min(i + 1, 3), sources)
+        found = calc._cache.setdefault(key, (3, sources))
+    return found
 
 
 def eldest_entitled_transitional(calc, group: str, month: int) -> Person | None:

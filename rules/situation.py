@@ -66,6 +66,8 @@ class Enrolment:
     end: dt.date  # to_date, or 31 August at the end of the school year
     credits: int | None
     source: str
+    first_month: int = 0  # month indexes of start and end (for the per-month look-ups)
+    last_month: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +143,7 @@ class Person:
         return found
 
     def enrolments_in_month(self, month: int) -> list[Enrolment]:
-        first, last = month_first_day(month), month_last_day(month)
-        return [e for e in self.enrolments if e.start <= last and e.end >= first]
+        return [e for e in self.enrolments if e.first_month <= month <= e.last_month]
 
     def reference_day(self, month: int) -> dt.date | None:
         """The day whose state counts for month M: its last day, or the day of death in the month of death;
@@ -321,7 +322,8 @@ def _enrolled(situation: Situation, event) -> None:
     year = parse_school_year(data.school_year)
     end = data.to_date or dt.date(year + 1, 8, 31)
     situation.person(event.subject).enrolments.append(
-        Enrolment(year, data.level, data.from_date, end, data.credits, event.event_id))
+        Enrolment(year, data.level, data.from_date, end, data.credits, event.event_id, month_of(data.from_date),
+                  month_of(end)))
 
 
 def _attendance(situation: Situation, event) -> None:
