@@ -27,7 +27,7 @@ from streams.broker_compat import faust_app_settings
 
 log = logging.getLogger("groeipakket")
 
-FACT, LINK, CLOSE = b"fact", b"link", b"close"
+FACT, LINK, LEGACY, CLOSE = b"fact", b"link", b"legacy", b"close"
 
 
 def header(event, name: str) -> bytes | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 
 from agents import metrics
-from agents.engine import FACT, LINK, Engine
+from agents.engine import FACT, Engine
 from streams import topics as names
 from streams.dlq import send_to_dlq
 from streams.events import SOURCE_TOPICS, InvalidEvent, decode_event
@@ -40,7 +40,6 @@ def links_of(event) -> list[tuple[str, str]]:
 
 
 def register(engine: Engine, router) -> None:
-    person_events = engine.topic(names.person_events_topic(engine.settings.app_id))
     household_events = engine.topic(names.household_events_topic(engine.settings.app_id))
     dlq = engine.topic(names.DLQ_TOPIC)
 
@@ -77,12 +76,12 @@ def register(engine: Engine, router) -> None:
         if event.type in HOUSEHOLD_SUBJECT:
             await household_events.send(key=event.subject.encode(), value=raw, headers={"gp-kind": FACT})
         else:
-            await router.fact(event.subject, event.event_id, raw)
+            await router.fact(event.subject, event.event_id, raw, getattr(event.data, "legacy_group", None))
         for person, household in links_of(event):
             if person == event.subject:
                 await router.link(person, household)
             else:
-                await person_events.send(key=person.encode(), value=household.encode(), headers={"gp-kind": LINK})
+                await router.send_link(person, household)
 
     for source_name in SOURCE_TOPICS:
         engine.app.agent(engine.topic(source_name), name=f"ingest-{source_name}", concurrency=1)(

@@ -6,6 +6,11 @@ household; a fact about a person without a household yet waits in the table (not
 soon as a link arrives; a new link (a move, a new child, a placement) forwards the person's whole history to the
 new household, which ignores what it already has (duplicates by event id change nothing).
 
+Legacy groups (the old payee's grouping on 2018-12-31) can span households once siblings move out, while the
+frozen ranks and the reduced age supplement of the eldest depend on every member: a group entry (key
+``legacy:<group>``) links every member to every household of every other member, so each household sees the
+whole group.
+
 The ingest agents apply facts to the table directly (source topics are keyed by the subject's INSZ, so they are
 co-partitioned with the table); links about *other* persons (a child's parents, a receiver) travel over the
 person-events topic, keyed by that person, to the link agent below.
@@ -17,7 +22,7 @@ import logging
 import orjson
 
 from agents import metrics
-from agents.engine import FACT, LINK, Engine, header
+from agents.engine import FACT, LEGACY, LINK, Engine, header
 from streams import topics as names
 
 log = logging.getLogger("groeipakket.routing")
@@ -27,6 +32,7 @@ class Router:
     def __init__(self, engine: Engine):
         self.persons = engine.persons
         self.household_events = engine.topic(names.household_events_topic(engine.settings.app_id))
+        self.person_events = engine.topic(names.person_events_topic(engine.settings.app_id))
         self.parked: set[str] = set()
 
     def _load(self, person: str) -> dict:
@@ -43,15 +49,28 @@ class Router:
             self.parked.add(person)
         metrics.PARKED.set(len(self.parked))
 
-    async def fact(self, person: str, event_id: str, raw: bytes) -> None:
+    async def send_link(self, person: str, household: str) -> None:
+        await self.person_events.send(key=person.encode(), value=household.encode(), headers={"gp-kind": LINK})
+
+    async def _announce_member(self, group: str, person: str, household: str) -> None:
+        await self.person_events.send(key=f"legacy:{group}".encode(),
+                                      value=orjson.dumps({"person": person, "household": household}),
+                                      headers={"gp-kind": LEGACY})
+
+    async def fact(self, person: str, event_id: str, raw: bytes, legacy_group: str | None = None) -> None:
         """Store a fact about a person and forward it to every household the person is linked to."""
         entry = self._load(person)
         if event_id in entry["facts"]:
             return  # duplicate: already stored and forwarded
         entry["facts"][event_id] = raw.decode()
+        new_group = legacy_group is not None and entry.get("legacy") != legacy_group
+        if new_group:
+            entry["legacy"] = legacy_group
         self.persons[person] = orjson.dumps(entry)
         for household in entry["households"]:
             await self._forward(household, raw)
+            if new_group:
+                await self._announce_member(legacy_group, person, household)
         self._track(person, entry)
 
     async def link(self, person: str, household: str) -> None:
@@ -63,7 +82,24 @@ class Router:
         self.persons[person] = orjson.dumps(entry)
         for raw in entry["facts"].values():
             await self._forward(household, raw.encode())
+        if entry.get("legacy"):
+            await self._announce_member(entry["legacy"], person, household)
         self._track(person, entry)
+
+    async def legacy_member(self, group_key: str, person: str, household: str) -> None:
+        """A member of a legacy group is (also) in ``household``: link the group across households."""
+        raw = self.persons.get(group_key)
+        entry = orjson.loads(raw) if raw else {"members": {}}
+        households = entry["members"].setdefault(person, [])
+        if household in households:
+            return
+        for member, member_households in entry["members"].items():
+            if member != person:
+                await self.send_link(member, household)
+                for other in member_households:
+                    await self.send_link(person, other)
+        households.append(household)
+        self.persons[group_key] = orjson.dumps(entry)
 
 
 def register(engine: Engine, router: Router) -> None:
@@ -72,9 +108,13 @@ def register(engine: Engine, router: Router) -> None:
     async def links(stream):
         async for record in stream.events():
             try:
-                if header(record, "gp-kind") != LINK:
+                kind = header(record, "gp-kind")
+                if kind == LINK:
+                    await router.link(record.key.decode(), record.value.decode())
+                elif kind == LEGACY:
+                    member = orjson.loads(record.value)
+                    await router.legacy_member(record.key.decode(), member["person"], member["household"])
+                else:
                     log.error("unexpected message on the person-events topic (offset %s)", record.message.offset)
-                    continue
-                await router.link(record.key.decode(), record.value.decode())
             except Exception:  # never let one message stop the agent
                 log.exception("link failed at %s/%s", record.message.partition, record.message.offset)

@@ -35,11 +35,12 @@ def say(message: str = "") -> None:
 
 
 def sample_lines(households: int, seed: int, first: str, last: str) -> list[bytes]:
-    from sim.population import SimulationConfig, generate_lines
+    from sim.population import SimulationConfig
+    from sim.timeline import generate_timeline_lines as generate_lines
 
     config = SimulationConfig(households=households, seed=seed, start=first, end=last, invalid_rate=0.004,
                               duplicate_rate=0.01)
-    return list(generate_lines(config))
+    return [line.rstrip(b"\n") for line in generate_lines(config)]
 
 
 def by_recorded_month(lines: list[bytes], first: int) -> tuple[dict[int, list[bytes]], list[bytes]]:
@@ -75,6 +76,7 @@ def run(args) -> int:
     external = os.environ.get("KAFKA_BOOTSTRAP")
     broker = None
     workdir = Path(args.work_dir or tempfile.mkdtemp(prefix="groeipakket-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     if external:
         bootstrap = external
         say(f"Using the broker at {bootstrap} (KAFKA_BOOTSTRAP)")
