@@ -9,6 +9,7 @@ import orjson
 from config.settings import load_settings
 from rules.money import euro
 from streams import topics as names
+from streams.identifiers import redact
 from streams.reader import read_topics
 
 
@@ -21,6 +22,8 @@ async def find_audit(bootstrap: str, app_id: str, instruction_id: str) -> dict |
 
 
 def render_audit(audit: dict) -> str:
+    """The trace as text, with every INSZ and IBAN masked (the text ends up in terminals and logs)."""
+    audit = redact(audit)
     out = [f"Instruction {audit['instruction_id']} ({audit['kind']}, period {audit['period']}, household "
            f"{audit['household_id']})", f"  trace {audit['trace_id']}; parameter set {audit['parameters_version']}"]
     if audit.get("payment_sources"):

@@ -8,12 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+MIN_API_TOKEN_LENGTH = 16
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GROEIPAKKET_", extra="ignore")
+    # hide_input_in_errors: a validation error never echoes a value (tokens, passwords) into a log.
+    model_config = SettingsConfigDict(env_prefix="GROEIPAKKET_", extra="ignore", hide_input_in_errors=True)
 
     kafka_bootstrap: str = Field("127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP",
                                                                                  "GROEIPAKKET_KAFKA_BOOTSTRAP"))
@@ -36,6 +40,19 @@ class Settings(BaseSettings):
     kafka_ssl_cafile: Path | None = None
     kafka_ssl_certfile: Path | None = None
     kafka_ssl_keyfile: Path | None = None
+
+    # Explanation API on the worker's web server (agents/web.py): off unless enabled, then only with a bearer token.
+    api_enabled: bool = False
+    api_token: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _api_needs_a_token(self):
+        if self.api_enabled:
+            token = self.api_token.get_secret_value() if self.api_token is not None else ""
+            if len(token.strip()) < MIN_API_TOKEN_LENGTH:
+                raise ValueError(f"GROEIPAKKET_API_ENABLED needs GROEIPAKKET_API_TOKEN (at least "
+                                 f"{MIN_API_TOKEN_LENGTH} characters)")
+        return self
 
     def ssl_context(self):
         if "SSL" not in self.kafka_security_protocol:

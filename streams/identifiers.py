@@ -18,6 +18,9 @@ from stdnum.exceptions import ValidationError
 
 _DIGITS11 = re.compile(r"^\d{11}$")
 _HOUSEHOLD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
+# Anything that looks like an INSZ (11 digits) or an IBAN (country, check digits, 11-30 alphanumerics) standing
+# on its own, i.e. not inside a longer run of letters and digits (UUIDs, hashes, pseudonyms).
+_PERSONAL = re.compile(r"(?<![0-9A-Za-z])(?:\d{11}|[A-Z]{2}\d{2}[A-Z0-9]{11,30})(?![0-9A-Za-z])")
 _PSEUDONYM_KEY = os.environ.get("GROEIPAKKET_PSEUDONYM_KEY", "groeipakket-log-pseudonym").encode()
 
 
@@ -62,6 +65,22 @@ def mask(value: str | None) -> str:
     if len(value) <= 4:
         return "*" * len(value)
     return value[:2] + "*" * (len(value) - 4) + value[-2:]
+
+
+def redact_text(text: str) -> str:
+    """The text with every INSZ- or IBAN-looking token masked (valid or not: a mistyped INSZ is still one)."""
+    return _PERSONAL.sub(lambda match: mask(match.group(0)), text)
+
+
+def redact(value):
+    """A JSON-like tree (dicts, lists, strings, numbers) with every INSZ/IBAN in its strings and keys masked."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {redact(key): redact(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(item) for item in value]
+    return value
 
 
 def pseudonym(value: str | None) -> str:
