@@ -56,7 +56,9 @@ def run_worker(args) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     from agents.engine import build_engine
     from faust.worker import Worker
+    from streams.identifiers import install_log_redaction
 
+    install_log_redaction()  # no INSZ/IBAN in the worker's log, even in a library's exception text
     engine = build_engine(settings, embedded=embedded)
     if os.environ.get("GP_NO_SENSORS"):
         engine.app.sensors._sensors.clear()

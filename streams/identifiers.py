@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import re
+import traceback
 from functools import lru_cache
 
 from stdnum import iban as stdnum_iban
@@ -81,6 +83,30 @@ def redact(value):
     if isinstance(value, (list, tuple)):
         return [redact(item) for item in value]
     return value
+
+
+def install_log_redaction() -> None:
+    """Mask INSZ/IBAN in every log record of this process, message and traceback alike (defence in depth: the
+    engine never logs them on purpose, but an exception raised deep in a library may quote a value)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "redacting", False):
+        return
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed format string: leave it to the handler's error path
+            return record
+        record.msg, record.args = redact_text(message), ()
+        if record.exc_info and record.exc_info[0] is not None:
+            record.exc_text = redact_text("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
+        if record.stack_info:
+            record.stack_info = redact_text(record.stack_info)
+        return record
+
+    factory.redacting = True
+    logging.setLogRecordFactory(factory)
 
 
 def pseudonym(value: str | None) -> str:
