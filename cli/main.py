@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli import calc, demo, engine_commands, explain
+from cli import bench, calc, demo, engine_commands, explain, simulate, verify
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,6 +14,9 @@ def build_parser() -> argparse.ArgumentParser:
     engine_commands.add_parsers(subparsers)
     explain.add_parser(subparsers)
     demo.add_parser(subparsers)
+    simulate.add_parser(subparsers)
+    verify.add_parser(subparsers)
+    bench.add_parser(subparsers)
     return parser
 
 

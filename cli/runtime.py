@@ -81,7 +81,7 @@ def input_topics(app_id: str) -> list[str]:
 
 
 def wait_idle(bootstrap: str, app_id: str = "groeipakket", *, timeout: float = 600.0, progress=None) -> float:
-    return asyncio.run(wait_until_idle(bootstrap, app_id, input_topics(app_id), timeout=timeout,
+    return asyncio.run(wait_until_idle(bootstrap, app_id, input_topics(app_id), timeout=timeout, interval=0.25,
                                        progress=progress))
 
 

@@ -7,7 +7,7 @@
 - :func:`generate_lines` / :func:`generate_timeline_lines` — JSON Lines (``bytes`` ending in ``\\n``).
 - :func:`write_jsonl` — write a ``.jsonl`` file, return counts per type.
 
-Run ``python -m sim --help`` for the command-line form.
+Run ``groeipakket simulate --help`` for the command-line form.
 """
 from sim.population import SimulationConfig, generate_events
 from sim.timeline import generate_lines, generate_timeline, generate_timeline_lines, write_jsonl

@@ -84,17 +84,23 @@ async def group_lag(bootstrap: str, group: str, topics: Iterable[str]) -> int:
 
 
 async def wait_until_idle(bootstrap: str, group: str, topics: Iterable[str], *, timeout: float = 600.0,
-                          settle: int = 2, progress=None) -> float:
-    """Wait until the group has committed everything on the topics, ``settle`` checks in a row; returns seconds."""
+                          settle: int = 2, interval: float = 1.0, progress=None) -> float:
+    """Wait until the group has committed everything on the topics, ``settle`` checks in a row; returns the
+    seconds until the first of those checks (when the engine was seen idle)."""
     topics = list(topics)
     started = time.monotonic()
-    quiet = 0
+    quiet, idle_at = 0, None
     while quiet < settle:
         if time.monotonic() - started > timeout:
             raise asyncio.TimeoutError(f"the engine did not become idle within {timeout:.0f}s")
+        checked = time.monotonic()
         lag = await group_lag(bootstrap, group, topics)
         if progress is not None:
             progress(lag)
-        quiet = quiet + 1 if lag == 0 else 0
-        await asyncio.sleep(1.0)
-    return time.monotonic() - started
+        if lag == 0:
+            quiet, idle_at = quiet + 1, idle_at or checked
+        else:
+            quiet, idle_at = 0, None
+        if quiet < settle:
+            await asyncio.sleep(interval)
+    return idle_at - started
