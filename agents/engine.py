@@ -27,7 +27,7 @@ from streams.broker_compat import faust_app_settings
 
 log = logging.getLogger("groeipakket")
 
-FACT, LINK, LEGACY, CLOSE = b"fact", b"link", b"legacy", b"close"
+FACT, LINK, LEGACY, MEMBERS, CLOSE = b"fact", b"link", b"legacy", b"members", b"close"
 
 
 def header(event, name: str) -> bytes | None:
@@ -70,6 +70,7 @@ def build_engine(settings: Settings, *, embedded: bool) -> Engine:
         "stream_buffer_maxsize": 8192,
         "producer_linger_ms": 5,
         "broker_commit_every": 2000,
+        "broker_commit_interval": 1.0,
         **faust_app_settings(embedded, replication_factor=settings.replication_factor),
     }
     if (credentials := settings.faust_credentials()) is not None:

@@ -79,7 +79,7 @@ def register(engine: Engine, router) -> None:
             await router.fact(event.subject, event.event_id, raw, getattr(event.data, "legacy_group", None))
         for person, household in links_of(event):
             if person == event.subject:
-                await router.link(person, household)
+                await router.link(person, household, member=True)
             else:
                 await router.send_link(person, household)
 

@@ -11,6 +11,14 @@ frozen ranks and the reduced age supplement of the eldest depend on every member
 ``legacy:<group>``) links every member to every household of every other member, so each household sees the
 whole group.
 
+Household lineage: a child that moves (or is placed) takes rules with it that look at the households it lived in
+before (the school allowance of a school year is paid once, in the first month it qualifies, whichever household
+the child was in then; its points count the entitled children of its September household). So households that
+share a member are *related*, and every member of one is linked to the other, in both directions and also for
+members who join later. A registry entry per household (key ``household:<id>``: members and related households)
+does this; its messages travel over the person-events topic keyed by that entry, so each is handled on the
+entry's partition.
+
 The ingest agents apply facts to the table directly (source topics are keyed by the subject's INSZ, so they are
 co-partitioned with the table); links about *other* persons (a child's parents, a receiver) travel over the
 person-events topic, keyed by that person, to the link agent below.
@@ -22,7 +30,7 @@ import logging
 import orjson
 
 from agents import metrics
-from agents.engine import FACT, LEGACY, LINK, Engine, header
+from agents.engine import FACT, LEGACY, LINK, MEMBERS, Engine, header
 from streams import topics as names
 
 log = logging.getLogger("groeipakket.routing")
@@ -57,6 +65,10 @@ class Router:
                                       value=orjson.dumps({"person": person, "household": household}),
                                       headers={"gp-kind": LEGACY})
 
+    async def _tell_registry(self, household: str, message: dict) -> None:
+        await self.person_events.send(key=f"household:{household}".encode(), value=orjson.dumps(message),
+                                      headers={"gp-kind": MEMBERS})
+
     async def fact(self, person: str, event_id: str, raw: bytes, legacy_group: str | None = None) -> None:
         """Store a fact about a person and forward it to every household the person is linked to."""
         entry = self._load(person)
@@ -73,10 +85,22 @@ class Router:
                 await self._announce_member(legacy_group, person, household)
         self._track(person, entry)
 
-    async def link(self, person: str, household: str) -> None:
-        """Link a person to a household: the person's whole history goes there once."""
+    async def link(self, person: str, household: str, member: bool = False) -> None:
+        """Link a person to a household: the person's whole history goes there once. ``member``: the person
+        lives there (registration, birth, adoption, move, placement), which relates it to the person's
+        earlier homes; other links (a parent living elsewhere, a receiver) relate nothing."""
         entry = self._load(person)
+        homes = entry.setdefault("homes", [])
+        new_home = member and household not in homes
+        if new_home:
+            for other in homes:
+                await self._tell_registry(other, {"related": household})
+                await self._tell_registry(household, {"related": other})
+            homes.append(household)
+            await self._tell_registry(household, {"member": person})
         if household in entry["households"]:
+            if new_home:
+                self.persons[person] = orjson.dumps(entry)
             return
         entry["households"].append(household)
         self.persons[person] = orjson.dumps(entry)
@@ -85,6 +109,26 @@ class Router:
         if entry.get("legacy"):
             await self._announce_member(entry["legacy"], person, household)
         self._track(person, entry)
+
+    async def registry(self, key: str, message: dict) -> None:
+        """A household's registry entry learns a member or a related household, and links the two sides."""
+        raw = self.persons.get(key)
+        entry = orjson.loads(raw) if raw else {"members": [], "related": []}
+        if "member" in message:
+            person = message["member"]
+            if person in entry["members"]:
+                return
+            entry["members"].append(person)
+            for related in entry["related"]:
+                await self.send_link(person, related)
+        else:
+            related = message["related"]
+            if related in entry["related"] or key == f"household:{related}":
+                return
+            entry["related"].append(related)
+            for person in entry["members"]:
+                await self.send_link(person, related)
+        self.persons[key] = orjson.dumps(entry)
 
     async def legacy_member(self, group_key: str, person: str, household: str) -> None:
         """A member of a legacy group is (also) in ``household``: link the group across households."""
@@ -114,6 +158,8 @@ def register(engine: Engine, router: Router) -> None:
                 elif kind == LEGACY:
                     member = orjson.loads(record.value)
                     await router.legacy_member(record.key.decode(), member["person"], member["household"])
+                elif kind == MEMBERS:
+                    await router.registry(record.key.decode(), orjson.loads(record.value))
                 else:
                     log.error("unexpected message on the person-events topic (offset %s)", record.message.offset)
             except Exception:  # never let one message stop the agent

@@ -100,17 +100,17 @@ def run(args) -> int:
                                env={"GROEIPAKKET_BROKER_KIND": "embedded" if broker else "auto"}).start()
         say(f"Started a worker (pid {worker.pid}, log {workdir / 'worker-1.log'})")
         asyncio.run(send_broken(bootstrap, broken))
-        for month in range(first - 1, last + 1):
+        for month in range(first - 1, max(last, *groups) + 1):  # after the last close: late data, corrections
             batch = groups.get(month, [])
             path = workdir / f"batch-{month}.jsonl"
             path.write_bytes(b"".join(line + b"\n" for line in batch))
             sent, _ = asyncio.run(produce_file(bootstrap, path, report=lambda _m: None))
             label = "initial load" if month < first else f"changes recorded in {period_text(month)}"
             waited = wait_idle(bootstrap, timeout=900)
-            if month >= first:
+            if first <= month <= last:
                 asyncio.run(publish_close(bootstrap, period_text(month)))
                 wait_idle(bootstrap, timeout=900)
-            say(f"  {label}: {sent} records in {waited:.1f}s" + (f"; closed {period_text(month)}" if month >= first else ""))
+            say(f"  {label}: {sent} records in {waited:.1f}s" + (f"; closed {period_text(month)}" if first <= month <= last else ""))
             if not worker.alive():
                 say("the worker stopped unexpectedly:\n" + worker.log_tail())
                 return 1
