@@ -197,3 +197,31 @@ def test_the_guard_answers_401_before_the_handler_runs(view):
     assert response.status == 401 and response.headers["WWW-Authenticate"].startswith("Bearer")
     status, body = call(guarded, view, "/households/H1", {"Authorization": f"Bearer {TOKEN}"}, household_id="H1")
     assert status == 200 and calls == [{"household_id": "H1"}]
+
+
+ROUTES = """
+import tempfile
+from agents.engine import build_engine
+from config.settings import Settings
+engine = build_engine(Settings(data_dir=tempfile.mkdtemp()), embedded=True)
+print(sorted({str(r.resource.canonical) for r in engine.app.web.web_app.router.routes() if r.resource}))
+"""
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_build_engine_registers_the_api_only_when_enabled(enabled):
+    import ast
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "GROEIPAKKET_API_ENABLED": "1" if enabled else "0", "GROEIPAKKET_API_TOKEN": TOKEN}
+    result = subprocess.run([sys.executable, "-c", ROUTES], env=env, capture_output=True, text=True, timeout=120,
+                            cwd=Path(__file__).resolve().parent.parent)  # a fresh process: one Prometheus registry
+    assert result.returncode == 0, result.stderr[-2000:]
+    routes = ast.literal_eval(result.stdout.strip().splitlines()[-1])
+    api = ["/households/{household_id}", "/households/{household_id}/entitlements",
+           "/instructions/{instruction_id}/explain"]
+    assert "/metrics" in routes
+    assert all((path in routes) is enabled for path in api), routes
