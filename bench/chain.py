@@ -8,11 +8,11 @@ Used by ``groeipakket bench`` (figures) and by the scale test in ``.ci/run`` (ze
    engine drains them (*source events/s* = records / time from the first send to an idle engine), then the month
    is closed (*close time*, and per 100 000 children paid in it). Data recorded after a month closed (late tax,
    revisions, the last month's childcare reports) becomes corrections;
-3. **latency**: late childcare reports for children paid childcare in the last closed month, sent at a steady
+3. **recovery**: one worker is stopped, its data dir deleted and started again: the time until it has restored
+   its tables from the changelog and is idle again (what follows is then computed from the recovered state);
+4. **latency**: late childcare reports for children paid childcare in the last closed month, sent at a steady
    pace well below capacity; the time from each source record to the correction instruction it causes
    (both Kafka record timestamps) gives p50/p99;
-4. **recovery**: one worker is stopped, its data dir deleted and started again: the time until it has restored
-   its tables from the changelog and is consuming;
 5. **ceiling**: a plain consumer reads every source record from the same broker (*raw consume rate*);
 6. **verify** (``cli/verify.py``): ledger invariant, ids, DLQ.
 """
@@ -252,6 +252,19 @@ async def changelog_records(bootstrap: str, app_id: str) -> int:
     return sum((await true_end_offsets(bootstrap, tps)).values())
 
 
+def recover(workers: list[WorkerProcess], bootstrap: str, app_id: str) -> dict:
+    """Stop worker 1, delete its data dir, start it again: seconds until it restored its tables and is idle."""
+    victim = workers[0]
+    records = asyncio.run(changelog_records(bootstrap, app_id))
+    victim.stop()
+    shutil.rmtree(victim.data_dir, ignore_errors=True)
+    restarted = time.monotonic()
+    victim.start()
+    wait_ready(workers)
+    asyncio.run(wait_until_idle(bootstrap, app_id, input_topics(app_id), interval=0.25))
+    return {"changelog_records": records, "recovery_seconds": time.monotonic() - restarted}
+
+
 def run_chain(options: ChainOptions, bootstrap: str, workdir: Path, say=print) -> dict:
     """Run every phase against the broker at ``bootstrap`` (topics prepared) and return the figures."""
     figures: dict = {"households": options.households, "workers": options.workers, "span": [options.first,
@@ -274,37 +287,35 @@ def run_chain(options: ChainOptions, bootstrap: str, workdir: Path, say=print) -
 
         async def feed() -> dict:
             async with Replay(bootstrap, options.app_id, say) as replay:
-                result = await replay_file(replay, events_path, parse_period(options.first),
-                                           parse_period(options.last))
+                return await replay_file(replay, events_path, parse_period(options.first),
+                                         parse_period(options.last))
+
+        replayed = asyncio.run(feed())
+        peak = [peak_rss_mib(w.pid) for w in workers]  # before a restart resets a worker's high-water mark
+        if options.recovery:  # before the late data: the corrections then come from the recovered state
+            figures.update(recover(workers, bootstrap, options.app_id))
+            say(f"Recovery: worker 1 restarted with an empty data dir, {figures['changelog_records']} changelog "
+                f"records restored and consuming again in {figures['recovery_seconds']:.1f}s")
+
+        async def late_data() -> list[str]:
+            async with Replay(bootstrap, options.app_id, say) as replay:
                 payments = (await collect(bootstrap, only=("payments",)))["payments"]
                 revisions = childcare_revisions(payments, options.last, options.latency_events, options.seed)
                 if revisions:
                     say(f"Latency: {len(revisions)} late childcare reports at {options.latency_rate:.0f}/s")
-                    result["latency_phase"] = await latency_phase(replay, revisions, options.latency_rate)
-                result["latency_ids"] = [orjson.loads(e)["event_id"] for e in revisions]
-                return result
+                    replayed["latency_phase"] = await latency_phase(replay, revisions, options.latency_rate)
+                return [orjson.loads(e)["event_id"] for e in revisions]
 
-        replayed = asyncio.run(feed())
-        figures["peak_rss_mib"] = [peak_rss_mib(w.pid) for w in workers]
-        if options.recovery:
-            victim = workers[0]
-            figures["changelog_records"] = asyncio.run(changelog_records(bootstrap, options.app_id))
-            victim.stop()
-            shutil.rmtree(victim.data_dir, ignore_errors=True)
-            restarted = time.monotonic()
-            victim.start()
-            wait_ready(workers)
-            asyncio.run(wait_until_idle(bootstrap, options.app_id, input_topics(options.app_id), interval=0.25))
-            figures["recovery_seconds"] = time.monotonic() - restarted
-            say(f"Recovery: worker 1 restarted with an empty data dir, {figures['changelog_records']} changelog "
-                f"records restored and consuming again in {figures['recovery_seconds']:.1f}s")
+        latency_ids = asyncio.run(late_data())
+        figures["peak_rss_mib"] = [max(filter(None, (a, peak_rss_mib(w.pid))), default=None)
+                                   for a, w in zip(peak, workers)]
     finally:
         for worker in workers:
             worker.stop()
     figures["ceiling"] = asyncio.run(raw_consume_rate(bootstrap))
     say(f"Raw consume rate of the broker: {figures['ceiling']['records_per_second']:,.0f} records/s")
     topics = asyncio.run(collect(bootstrap))
-    latencies = latencies_ms(topics["sources"], topics["payments"], set(replayed.pop("latency_ids")))
+    latencies = latencies_ms(topics["sources"], topics["payments"], set(latency_ids))
     report = verify_topics(topics)
     figures.update(summarise(replayed, topics["payments"], latencies, report))
     figures["verify"] = {"ok": report.ok, "differences": len(report.ledger.differences),
