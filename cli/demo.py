@@ -16,7 +16,7 @@ from pathlib import Path
 
 import orjson
 
-from cli.engine_commands import prepare_topics, produce_file, publish_close
+from cli.engine_commands import prepare_topics, produce_file, publish_close, send_records
 from cli.explain import find_audit, render_audit
 from cli.runtime import WorkerProcess, read_dlq, read_payments, wait_idle
 from config.settings import load_settings
@@ -59,18 +59,6 @@ def by_recorded_month(lines: list[bytes], first: int) -> tuple[dict[int, list[by
     return groups, broken
 
 
-async def send_broken(bootstrap: str, lines: list[bytes]) -> None:
-    from aiokafka import AIOKafkaProducer
-
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for line in lines:
-            await producer.send_and_wait("src.population", line, key=b"unknown")
-    finally:
-        await producer.stop()
-
-
 def run(args) -> int:
     started = time.monotonic()
     external = os.environ.get("KAFKA_BOOTSTRAP")
@@ -99,7 +87,7 @@ def run(args) -> int:
         worker = WorkerProcess(bootstrap, workdir / "worker-1", free_port(), log_path=workdir / "worker-1.log",
                                env={"GROEIPAKKET_BROKER_KIND": "embedded" if broker else "auto"}).start()
         say(f"Started a worker (pid {worker.pid}, log {workdir / 'worker-1.log'})")
-        asyncio.run(send_broken(bootstrap, broken))
+        asyncio.run(send_records(bootstrap, (("src.population", b"unknown", line) for line in broken)))
         for month in range(first - 1, max(last, *groups) + 1):  # after the last close: late data, corrections
             batch = groups.get(month, [])
             path = workdir / f"batch-{month}.jsonl"

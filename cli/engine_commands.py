@@ -78,16 +78,36 @@ def run_worker(args) -> int:
     return 0
 
 
-async def produce_file(bootstrap: str, path: Path, report=print, client: dict | None = None) -> tuple[int, int]:
-    """Send every line to its source topic (by event type), keyed by ``subject``; returns (sent, unroutable)."""
+async def send_records(bootstrap: str, records, client: dict | None = None, progress=None) -> int:
+    """Send ``(topic, key, value)`` records; returns the count once the broker acknowledged every one."""
     from aiokafka import AIOKafkaProducer
 
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=256 * 1024,
                                 **(client or {}))
     await producer.start()
-    sent = unroutable = 0
+    sent = 0
     futures = []
     try:
+        for topic, key, value in records:
+            futures.append(await producer.send(topic, value=value, key=key))
+            sent += 1
+            if len(futures) >= 10_000:
+                await asyncio.gather(*futures)
+                futures.clear()
+                if progress is not None:
+                    progress(sent)
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return sent
+
+
+async def produce_file(bootstrap: str, path: Path, report=print, client: dict | None = None) -> tuple[int, int]:
+    """Send every line to its source topic (by event type), keyed by ``subject``; returns (sent, unroutable)."""
+    unroutable = 0
+
+    def records():
+        nonlocal unroutable
         with path.open("rb") as handle:
             for number, line in enumerate(handle, start=1):
                 line = line.rstrip(b"\r\n")
@@ -103,14 +123,9 @@ async def produce_file(bootstrap: str, path: Path, report=print, client: dict | 
                     unroutable += 1
                     report(f"line {number}: cannot route (no valid JSON with a known type and a subject)")
                     continue
-                futures.append(await producer.send(topic, value=line, key=key.encode()))
-                sent += 1
-                if len(futures) >= 10_000:
-                    await asyncio.gather(*futures)
-                    futures.clear()
-        await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
+                yield topic, key.encode(), line
+
+    sent = await send_records(bootstrap, records(), client)
     return sent, unroutable
 
 

@@ -17,6 +17,7 @@ import time
 
 import orjson
 
+from cli.engine_commands import send_records
 from config.settings import load_settings
 from sim.population import SimulationConfig
 from sim.timeline import generate_lines, generate_timeline_lines, write_jsonl
@@ -40,31 +41,6 @@ def route(line: bytes) -> tuple[str, bytes]:
         return "src.population", b"unknown"
 
 
-async def send_lines(bootstrap: str, lines, client: dict | None = None, progress=None) -> int:
-    """Send every line to its source topic; returns the count once every record is acknowledged."""
-    from aiokafka import AIOKafkaProducer
-
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=256 * 1024,
-                                **(client or {}))
-    await producer.start()
-    sent = 0
-    futures = []
-    try:
-        for line in lines:
-            topic, key = route(line.rstrip(b"\r\n"))
-            futures.append(await producer.send(topic, value=line.rstrip(b"\r\n"), key=key))
-            sent += 1
-            if len(futures) >= 10_000:
-                await asyncio.gather(*futures)
-                futures.clear()
-                if progress is not None:
-                    progress(sent)
-        await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
-    return sent
-
-
 def run(args) -> int:
     try:
         config = config_from_args(args)
@@ -75,8 +51,9 @@ def run(args) -> int:
     if args.to_kafka:
         settings = load_settings()
         lines = generate_lines(config) if args.by_household else generate_timeline_lines(config)
-        sent = asyncio.run(send_lines(settings.kafka_bootstrap, lines, settings.aiokafka_security(),
-                                      lambda n: print(f"  {n} records sent", file=sys.stderr, flush=True)))
+        records = ((*route(line.rstrip(b"\r\n")), line.rstrip(b"\r\n")) for line in lines)
+        sent = asyncio.run(send_records(settings.kafka_bootstrap, records, settings.aiokafka_security(),
+                                        lambda n: print(f"  {n} records sent", file=sys.stderr, flush=True)))
         counts = {"lines": sent, "topic": "src.*", "bootstrap": settings.kafka_bootstrap}
     else:
         counts = write_jsonl(config, args.out, ordered=not args.by_household)
