@@ -85,13 +85,14 @@ def build_engine(settings: Settings, *, embedded: bool) -> Engine:
     engine.households = app.Table("households", partitions=settings.partitions, key_type=str, value_type=bytes,
                                   options=block_cache)
     setup_prometheus_sensors(app, pattern="/metrics", name_prefix="groeipakket_faust")  # + our own metrics
-    from agents import households, ingest, periods, routing, web
+    from agents import gauges, households, ingest, periods, routing, web
 
     router = routing.Router(engine)
     ingest.register(engine, router)
     routing.register(engine, router)
     households.register(engine)
     periods.register(engine)
+    gauges.register(engine)
     web.register(engine)  # the explanation API, only when GROEIPAKKET_API_ENABLED
     return engine
 

@@ -103,14 +103,18 @@ def register(engine: Engine) -> None:
         period = parse_period(record.value.decode())
         started = time.perf_counter()
         closed = closed_periods(partition)
+        children: set[str] = set()
         for household in partition_keys(table, partition):
             if household.startswith("__"):
                 continue
             state = load(household)
             settle_outbox(state)
-            regular_run(state, period, parameters)
+            for instruction, _ in regular_run(state, period, parameters):
+                children.update(line["child"] for line in instruction["lines"])
             store(state)
             await publish(state)
+        if children:  # a repeated close makes no new run: keep the figure of the first
+            metrics.CHILDREN_PAID.labels(str(partition)).set(len(children))
         if closed is None or period > closed[1]:
             table[f"{META_PREFIX}{partition}"] = orjson.dumps([closed[0] if closed else period, period])
         metrics.LAST_CLOSED.labels(str(partition)).set(max(period, closed[1] if closed else period))

@@ -16,3 +16,8 @@ LAST_CLOSED = Gauge("groeipakket_last_closed_period_index", "Latest closed perio
                     ["partition"])
 CLOSE_SECONDS = Histogram("groeipakket_period_close_seconds", "Time of one partition's regular run",
                           buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600))
+HOUSEHOLDS_HELD = Gauge("groeipakket_households_held", "Household states held by this worker (active partitions)")
+CHILDREN_PAID = Gauge("groeipakket_children_paid", "Children with a line in the latest regular run, per partition",
+                      ["partition"])
+CONSUMER_LAG = Gauge("groeipakket_consumer_lag_records",
+                     "Records between the committed offset and the high watermark, per input topic", ["topic"])

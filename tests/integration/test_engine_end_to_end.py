@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
+import urllib.request
 
 import orjson
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
+from agents.gauges import SAMPLE_SECONDS
 from cli.engine_commands import prepare_topics, produce_file, publish_close
 from cli.runtime import WorkerProcess, read_dlq, read_payments, wait_idle
 from config.settings import load_settings
@@ -77,6 +81,20 @@ INVALID = [
 ]
 
 
+def domain_metrics(worker: WorkerProcess) -> dict[tuple, float]:
+    """The worker's /metrics as {(sample name, sorted labels): value}, after the gauges were sampled again."""
+    time.sleep(SAMPLE_SECONDS + 1.0)
+    with urllib.request.urlopen(f"http://127.0.0.1:{worker.web_port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text) for sample in family.samples}
+
+
+def total(samples: dict, name: str, **labels) -> float:
+    return sum(value for (sample, sample_labels), value in samples.items()
+               if sample == name and labels.items() <= dict(sample_labels).items())
+
+
 def test_sources_to_payers_with_late_data_duplicates_restart_and_double_close(broker, tmp_path):
     settings = load_settings(kafka_bootstrap=broker.bootstrap)
     ensure_topics(broker.bootstrap, {names.EMBEDDED_MARKER_TOPIC: 1})
@@ -97,6 +115,7 @@ def test_sources_to_payers_with_late_data_duplicates_restart_and_double_close(br
         for period in ("2024-01", "2024-02", "2024-02"):  # 2024-02 closed twice
             asyncio.run(publish_close(broker.bootstrap, period))
         wait_idle(broker.bootstrap, timeout=180)
+        before_crash = domain_metrics(worker)
 
         worker.kill()  # crash; the state comes back from the changelog on the next start
         worker = WorkerProcess(broker.bootstrap, tmp_path / "w1", free_port()).start()
@@ -112,6 +131,7 @@ def test_sources_to_payers_with_late_data_duplicates_restart_and_double_close(br
         wait_idle(broker.bootstrap, timeout=180)
         asyncio.run(publish_close(broker.bootstrap, "2024-03"))
         wait_idle(broker.bootstrap, timeout=180)
+        after_restart = domain_metrics(worker)
     finally:
         log = worker.log_tail()
         worker.stop()
@@ -136,3 +156,22 @@ def test_sources_to_payers_with_late_data_duplicates_restart_and_double_close(br
         assert headers["gp-original-topic"] in (b"src.population",) and headers["gp-reason"]
         with pytest.raises(InvalidEvent):
             decode_event(record.value)
+
+    # The worker's /metrics: domain metrics with values that match what went through (no personal data).
+    assert total(before_crash, "groeipakket_source_records_total") == len(s.events) + len(duplicates)
+    assert total(before_crash, "groeipakket_rejected_records_total", topic="src.population") == len(INVALID)
+    assert total(before_crash, "groeipakket_household_facts_total", outcome="duplicate") > 0
+    paid_by = {dict(l)["payer"] for (n, l), v in before_crash.items() if n == "groeipakket_instructions_total" and v}
+    assert paid_by == {orjson.loads(r.value)["payer"] for r in payments if orjson.loads(r.value)["period"] < "2024-03"}
+    paid_before = {(dict(l)["kind"], dict(l)["sign"]) for (n, l), v in before_crash.items()
+                   if n == "groeipakket_instructed_cents_total" and v}
+    assert ("regular", "positive") in paid_before
+    assert total(before_crash, "groeipakket_children_paid") > 0
+    assert total(before_crash, "groeipakket_households_held") == len({e["data"]["household_id"] for e in s.events
+                                                                     if e["type"] == "person.registered"})
+    assert total(before_crash, "groeipakket_last_closed_period_index") > 0
+    assert total(before_crash, "groeipakket_consumer_lag_records") == 0
+    assert total(after_restart, "groeipakket_instructed_cents_total", kind="correction") > 0  # the arrears
+    assert total(after_restart, "groeipakket_source_to_instruction_seconds_count") > 0
+    text = " ".join(f"{name}{labels}" for name, labels in before_crash)
+    assert not any(e["subject"] in text for e in s.events)
