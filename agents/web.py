@@ -195,7 +195,8 @@ def register(engine) -> bool:
     async def find(instruction_id: str) -> dict | None:
         from cli.explain import find_audit
 
-        return await find_audit(settings.kafka_bootstrap, settings.app_id, instruction_id)
+        return await find_audit(settings.kafka_bootstrap, settings.app_id, instruction_id,
+                                settings.aiokafka_security())
 
     handlers = make_handlers(read_state, app.tables.recovery.completed.is_set, find)
     guard = require_token(token)

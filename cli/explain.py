@@ -13,8 +13,8 @@ from streams.identifiers import redact
 from streams.reader import read_topics
 
 
-async def find_audit(bootstrap: str, app_id: str, instruction_id: str) -> dict | None:
-    for record in await read_topics(bootstrap, [names.audit_topic(app_id)]):
+async def find_audit(bootstrap: str, app_id: str, instruction_id: str, client: dict | None = None) -> dict | None:
+    for record in await read_topics(bootstrap, [names.audit_topic(app_id)], client=client):
         document = orjson.loads(record.value)
         if document.get("instruction_id") == instruction_id or document.get("trace_id") == instruction_id:
             return document
@@ -49,7 +49,8 @@ def render_audit(audit: dict) -> str:
 
 def run(args) -> int:
     settings = load_settings()
-    audit = asyncio.run(find_audit(settings.kafka_bootstrap, settings.app_id, args.instruction_id))
+    audit = asyncio.run(find_audit(settings.kafka_bootstrap, settings.app_id, args.instruction_id,
+                                   settings.aiokafka_security()))
     if audit is None:
         print(f"no trace found for {args.instruction_id}", file=sys.stderr)
         return 1

@@ -143,9 +143,10 @@ TOPIC_GROUPS = {"sources": list(SOURCE_TOPICS), "dlq": [names.DLQ_TOPIC], "contr
                 "payments": list(names.PAYMENT_TOPICS.values())}
 
 
-async def collect(bootstrap: str, only=tuple(TOPIC_GROUPS)) -> dict[str, list]:
+async def collect(bootstrap: str, only=tuple(TOPIC_GROUPS), client: dict | None = None) -> dict[str, list]:
     """Every record of the topics verify reads, to their true end, by group."""
-    return {group: await read_topics(bootstrap, TOPIC_GROUPS[group], timeout=1800) for group in only}
+    return {group: await read_topics(bootstrap, TOPIC_GROUPS[group], timeout=1800, client=client)
+            for group in only}
 
 
 def verify_topics(topics: dict[str, list], events: Path | None = None) -> VerifyReport:
@@ -158,9 +159,9 @@ def verify_topics(topics: dict[str, list], events: Path | None = None) -> Verify
     return VerifyReport(periods, dlq, ledger, time.monotonic() - started)
 
 
-def verify(bootstrap: str, events: Path | None = None) -> VerifyReport:
+def verify(bootstrap: str, events: Path | None = None, client: dict | None = None) -> VerifyReport:
     started = time.monotonic()
-    report = verify_topics(asyncio.run(collect(bootstrap)), events)
+    report = verify_topics(asyncio.run(collect(bootstrap, client=client)), events)
     report.seconds = time.monotonic() - started
     return report
 
@@ -198,7 +199,7 @@ def run(args) -> int:
     if events is not None and not events.is_file():
         print(f"error: no such file: {events}", file=sys.stderr)
         return 2
-    report = verify(settings.kafka_bootstrap, events)
+    report = verify(settings.kafka_bootstrap, events, settings.aiokafka_security())
     print(render(report))
     if args.json:
         Path(args.json).write_bytes(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2))

@@ -101,6 +101,7 @@ async def true_end_offsets(
     *,
     reported: Optional[Mapping[Any, int]] = None,
     timeout: float = 10.0,
+    client: Optional[Mapping[str, Any]] = None,
 ) -> dict[TopicPartition, int]:
     """Return the real "last offset + 1" of each partition, also on a broker whose ``ListOffsets`` is wrong.
 
@@ -108,6 +109,7 @@ async def true_end_offsets(
     ``ListOffsets``), fetches from ``E - 1`` (the start of the last batch on Tansu) and reads forward until it
     reaches the Fetch response's high watermark.  On a correct broker this returns *E* after one fetch.
     Raises ``asyncio.TimeoutError`` if a partition cannot be read to its end within *timeout* seconds.
+    ``client``: aiokafka security options (``Settings.aiokafka_security()``).
     """
     tps = [TopicPartition(tp.topic, tp.partition) for tp in partitions]
     if not tps:
@@ -125,6 +127,7 @@ async def true_end_offsets(
         fetch_max_wait_ms=50,
         auto_offset_reset="earliest",
         client_id="groeipakket-end-offsets",
+        **(client or {}),
     )
     await consumer.start()
     try:

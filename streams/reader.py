@@ -14,8 +14,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from streams.broker_compat import true_end_offsets
 
 
-async def partitions_of(bootstrap: str, topics: Iterable[str]) -> list[TopicPartition]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+async def partitions_of(bootstrap: str, topics: Iterable[str], client: dict | None = None) -> list[TopicPartition]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, **(client or {}))
     await consumer.start()
     try:
         await consumer.topics()  # loads the metadata of every topic (asking for a named one may auto-create it)
@@ -29,18 +29,20 @@ async def partitions_of(bootstrap: str, topics: Iterable[str]) -> list[TopicPart
         await consumer.stop()
 
 
-async def read_topics(bootstrap: str, topics: Iterable[str], timeout: float = 120.0) -> list:
-    """Every record of the topics, from the beginning to the true end (ConsumerRecord objects)."""
-    tps = await partitions_of(bootstrap, list(topics))
+async def read_topics(bootstrap: str, topics: Iterable[str], timeout: float = 120.0, client: dict | None = None) -> list:
+    """Every record of the topics, from the beginning to the true end (ConsumerRecord objects); ``client``:
+    aiokafka security options (``Settings.aiokafka_security()``)."""
+    tps = await partitions_of(bootstrap, list(topics), client)
     if not tps:
         return []
-    ends = await true_end_offsets(bootstrap, tps)
+    ends = await true_end_offsets(bootstrap, tps, client=client)
     wanted = {tp: end for tp, end in ends.items() if end > 0}
     records = []
     if not wanted:
         return records
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest", max_partition_fetch_bytes=4 * 1024 * 1024)
+                                auto_offset_reset="earliest", max_partition_fetch_bytes=4 * 1024 * 1024,
+                                **(client or {}))
     await consumer.start()
     try:
         consumer.assign(list(wanted))
