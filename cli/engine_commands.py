@@ -63,6 +63,10 @@ def run_worker(args) -> int:
     if os.environ.get("GP_NO_SENSORS"):
         engine.app.sensors._sensors.clear()
     worker = Worker(engine.app, loglevel=args.log_level or settings.log_level, quiet=True)
+    # No terminal spinner: at level WARNING and above Faust's spinner sets the root logger to DEBUG (to spin on
+    # every record), so every library debug call in the hot path (one per send) built a log record and ran the
+    # redaction regex on it. The worker's output is a log file; without the spinner the root stays at the level.
+    worker.spinner = None
     if os.environ.get("GP_PROFILE"):  # developer aid: cProfile the whole worker, written at shutdown
         import cProfile
 
