@@ -30,8 +30,8 @@ COMPONENTS = tuple(module.COMPONENT for module in MONTHLY_RULES) + (start.COMPON
 class HouseholdMonth:
     """One household in one month: its children, the entitled ones, family size, parents and income."""
 
-    __slots__ = ("calc", "household_id", "month", "children", "entitled", "n", "parents", "has_new_system",
-                 "memo", "_incomes")
+    __slots__ = ("calc", "household_id", "month", "children", "_entitled", "_has_new_system", "parents", "memo",
+                 "_incomes")
 
     def __init__(self, calc: "Calculator", household_id: str, month: int):
         self.calc, self.household_id, self.month = calc, household_id, month
@@ -47,12 +47,29 @@ class HouseholdMonth:
             if (membership is not None and membership.household == household_id and membership.role == "parent"
                     and person.alive_on(last)):
                 self.parents.append(person)
-        entitlement = calc.entitlement
-        self.entitled = [child for child, _ in self.children if entitlement(child, month).entitled]
-        self.n = len(self.entitled)
-        self.has_new_system = any(calc.regime(child, month) == regime.NEW for child in self.entitled)
+        self._entitled: list[Person] | None = None  # derived on first use: income look-ups need parents only
+        self._has_new_system: bool | None = None
         self._incomes: dict[int, family_income.FamilyIncome] = {}
         self.memo: dict[str, object] = {}  # per household-month results shared by the children's rules
+
+    @property
+    def entitled(self) -> list[Person]:
+        """The entitled children of the household in the month."""
+        if self._entitled is None:
+            entitlement, month = self.calc.entitlement, self.month
+            self._entitled = [child for child, _ in self.children if entitlement(child, month).entitled]
+        return self._entitled
+
+    @property
+    def n(self) -> int:
+        """Family size: the number of entitled children."""
+        return len(self.entitled)
+
+    @property
+    def has_new_system(self) -> bool:
+        if self._has_new_system is None:
+            self._has_new_system = any(self.calc.regime(child, self.month) == regime.NEW for child in self.entitled)
+        return self._has_new_system
 
     def income(self, income_year: int) -> "family_income.FamilyIncome":
         result = self._incomes.get(income_year)

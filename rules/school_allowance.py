@@ -69,6 +69,7 @@ def decide(calc, child, year: int):
     max_points = calc.params["conditions.school_allowance_max_points"].at_month(september)
     if thresholds is None:
         return None
+    points_of: dict[str, int] = {}  # points by September household (the same for every month of S)
     for month in range(september, september + 12):
         levels = [e for e in child.enrolments_in_month(month) if e in school
                   and (e.level != "preschool" or month >= child.birth_month + 36)]
@@ -80,9 +81,14 @@ def decide(calc, child, year: int):
         income = calc.household_month(place[0], month).income(year - 2)
         if not income.known:
             continue
-        september_place = calc.child_household(child, september) or place
-        points = min(calc.household_month(september_place[0], september).n, max_points.value)
+        september_household = (calc.child_household(child, september) or place)[0]
+        points = points_of.get(september_household)
+        if points is None:
+            points = points_of[september_household] = min(calc.household_month(september_household, september).n,
+                                                          max_points.value)
         low, high = thresholds.value[points]
+        if income.cents > high:
+            continue  # above the maximum: nothing at any level
         best = max((_level_amount(calc, e.level, income.cents, low, high, september) + (e,) for e in levels),
                    key=lambda item: item[0])
         amount, params, rule, enrolment = best
