@@ -292,6 +292,8 @@ def run_chain(options: ChainOptions, bootstrap: str, workdir: Path, say=print) -
 
         replayed = asyncio.run(feed())
         peak = [peak_rss_mib(w.pid) for w in workers]  # before a restart resets a worker's high-water mark
+        replayed["regular_run_seconds"] = sum(metric(w.web_port, "groeipakket_period_close_seconds_sum") or 0
+                                              for w in workers)  # the engine's own time, without the wait
         if options.recovery:  # before the late data: the corrections then come from the recovered state
             figures.update(recover(workers, bootstrap, options.app_id))
             say(f"Recovery: worker 1 restarted with an empty data dir, {figures['changelog_records']} changelog "
@@ -336,12 +338,14 @@ def summarise(replayed: dict, payments, latencies: list[float], report) -> dict:
     closes = replayed["closes"]
     per_100k = [seconds * 100_000 / len(children[p]) for p, seconds in closes.items() if children.get(p)]
     close_total = sum(closes.values())
+    paid = sum(len(children[p]) for p in closes if children.get(p))
     return {
         "source_records": replayed["records"], "replay_seconds": replayed["send_seconds"],
         "source_events_per_second": replayed["records"] / replayed["send_seconds"],
         "closes": {p: round(s, 2) for p, s in closes.items()},
         "children_paid_per_period": {p: len(c) for p, c in sorted(children.items())},
         "close_seconds_per_100k_children": sum(per_100k) / len(per_100k) if per_100k else None,
+        "regular_run_seconds_per_100k_children": replayed["regular_run_seconds"] * 100_000 / paid if paid else None,
         "instructions": report.ledger.instructions, "regular_instruction_records": regular,
         "instructions_per_second_in_closes": regular / close_total if close_total else None,
         "latency_samples": len(latencies), "latency_p50_ms": percentile(latencies, 0.5),

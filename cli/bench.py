@@ -47,6 +47,8 @@ def table(figures: dict) -> str:
                                               f"  (1.62 M children: "
                                               f"{(figures['close_seconds_per_100k_children'] or 0) * 16.2 / 60:,.1f}"
                                               f" min)"),
+        ("  of which the regular runs", f"{figures['regular_run_seconds_per_100k_children'] or 0:,.1f} s per "
+                                        "100 000 children (the workers' own time, period_close_seconds)"),
         ("source → instruction latency", f"p50 {ms(figures['latency_p50_ms'])}, p99 {ms(figures['latency_p99_ms'])}"
                                          f" ({figures['latency_samples']} late records)"),
         ("peak RSS per worker", f"{rss} MiB"),
