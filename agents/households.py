@@ -16,7 +16,7 @@ import time
 import orjson
 
 from agents import metrics
-from agents.engine import CLOSE, FACT, Engine, header, partition_keys
+from agents.engine import CLOSE, FACT, FACTS, Engine, header, partition_keys
 from rules.parameters import default_parameters
 from rules.periods import parse_period
 from streams import topics as names
@@ -84,17 +84,29 @@ def register(engine: Engine) -> None:
         raw = table.get(f"{META_PREFIX}{partition}")
         return tuple(orjson.loads(raw)) if raw else None
 
-    async def on_fact(household: str, record, partition: int) -> None:
-        event = decode_event(record.value)
+    def apply(state: HouseholdState, raw: bytes, closed) -> bool:
+        """Fold one fact and correct the closed months it changes; True when the state changed."""
+        event = decode_event(raw)
+        outcome = state.add_fact(event, raw)
+        metrics.FACTS.labels(outcome.name.lower()).inc()
+        if outcome.name != "ACCEPTED":
+            return False
+        started = time.perf_counter()
+        correct(state, event, closed, parameters)
+        metrics.RECOMPUTE.observe(time.perf_counter() - started)
+        return True
+
+    async def on_facts(household: str, raws: list[bytes], record, partition: int) -> None:
+        """One fact (FACT), or a person's history forwarded at once (FACTS): folded in order, exactly as one
+        message per fact would be (same corrections, same ids), with one state write for all of them."""
         state = load(household)
         changed = settle_outbox(state)
-        outcome = state.add_fact(event, record.value)
-        metrics.FACTS.labels(outcome.name.lower()).inc()
-        if outcome.name == "ACCEPTED":
-            started = time.perf_counter()
-            correct(state, event, closed_periods(partition), parameters)
-            metrics.RECOMPUTE.observe(time.perf_counter() - started)
-            changed = True
+        closed = closed_periods(partition)
+        for number, raw in enumerate(raws):
+            try:
+                changed = apply(state, raw, closed) or changed
+            except Exception:  # one bad fact must not drop the others of the message
+                log.exception("fact %d of the message at %s/%s failed", number, partition, record.message.offset)
         if changed:
             store(state)
         await publish(state, record.message.timestamp)
@@ -130,7 +142,10 @@ def register(engine: Engine) -> None:
             try:
                 kind = header(record, "gp-kind")
                 if kind == FACT:
-                    await on_fact(record.key.decode(), record, partition)
+                    await on_facts(record.key.decode(), [record.value], record, partition)
+                elif kind == FACTS:
+                    await on_facts(record.key.decode(), [raw.encode() for raw in orjson.loads(record.value)], record,
+                                   partition)
                 elif kind == CLOSE:
                     await on_close(record, partition)
                 else:

@@ -4,7 +4,7 @@ The persons table holds, per INSZ, the households the person is linked to (membe
 there, foster child, designated receiver) and every fact about the person. A fact is forwarded to each linked
 household; a fact about a person without a household yet waits in the table (not in memory) and is forwarded as
 soon as a link arrives; a new link (a move, a new child, a placement) forwards the person's whole history to the
-new household, which ignores what it already has (duplicates by event id change nothing).
+new household in one message, which ignores what it already has (duplicates by event id change nothing).
 
 Legacy groups (the old payee's grouping on 2018-12-31) can span households once siblings move out, while the
 frozen ranks and the reduced age supplement of the eldest depend on every member: a group entry (key
@@ -30,7 +30,7 @@ import logging
 import orjson
 
 from agents import metrics
-from agents.engine import FACT, LEGACY, LINK, MEMBERS, Engine, header
+from agents.engine import FACT, FACTS, LEGACY, LINK, MEMBERS, Engine, header
 from streams import topics as names
 
 log = logging.getLogger("groeipakket.routing")
@@ -104,8 +104,9 @@ class Router:
             return
         entry["households"].append(household)
         self.persons[person] = orjson.dumps(entry)
-        for raw in entry["facts"].values():
-            await self._forward(household, raw.encode())
+        if entry["facts"]:  # the whole history in one message: one state write in the household, not one per fact
+            history = orjson.dumps(list(entry["facts"].values()))
+            await self.household_events.send(key=household.encode(), value=history, headers={"gp-kind": FACTS})
         if entry.get("legacy"):
             await self._announce_member(entry["legacy"], person, household)
         self._track(person, entry)
