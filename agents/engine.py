@@ -24,10 +24,19 @@ import streams.rocksdb_store  # noqa: F401  (registers the rocksdb-capped:// sto
 from config.settings import Settings
 from streams import topics as names
 from streams.broker_compat import faust_app_settings
+from streams.dlq import send_to_dlq
 
 log = logging.getLogger("groeipakket")
 
 FACT, FACTS, LINK, LEGACY, MEMBERS, CLOSE = b"fact", b"facts", b"link", b"legacy", b"members", b"close"
+
+
+async def refuse(dlq_topic, record, reason_class: str, reason: str) -> None:
+    """A record the engine cannot accept or process goes to the DLQ unchanged, with the reason, and is counted."""
+    from agents import metrics
+
+    metrics.REJECTED.labels(record.message.topic, reason_class).inc()
+    await send_to_dlq(dlq_topic, record, reason_class, reason)
 
 
 def header(event, name: str) -> bytes | None:

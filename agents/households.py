@@ -16,7 +16,7 @@ import time
 import orjson
 
 from agents import metrics
-from agents.engine import CLOSE, FACT, FACTS, Engine, header, partition_keys
+from agents.engine import CLOSE, FACT, FACTS, Engine, header, partition_keys, refuse
 from rules.parameters import default_parameters
 from rules.periods import parse_period
 from streams import topics as names
@@ -33,6 +33,7 @@ def register(engine: Engine) -> None:
     cache = StateCache(engine.settings.state_cache_households)
     parameters = default_parameters()
     audit = engine.topic(names.audit_topic(engine.settings.app_id))
+    dlq = engine.topic(names.DLQ_TOPIC)
     confirmed: set[str] = set()
     pending: dict[str, int] = {}  # household -> unconfirmed outbox entries known in this process
     scanned = {"done": False}
@@ -105,8 +106,10 @@ def register(engine: Engine) -> None:
         for number, raw in enumerate(raws):
             try:
                 changed = apply(state, raw, closed) or changed
-            except Exception:  # one bad fact must not drop the others of the message
+            except Exception as exc:  # one bad fact must not drop the others of the message
                 log.exception("fact %d of the message at %s/%s failed", number, partition, record.message.offset)
+                await refuse(dlq, record, "internal_error", f"fact {number} of the message: {type(exc).__name__}")
+                changed = True  # it may be folded already: keep table and cache alike
         if changed:
             store(state)
         await publish(state, record.message.timestamp)
@@ -150,8 +153,10 @@ def register(engine: Engine) -> None:
                     await on_close(record, partition)
                 else:
                     log.error("unknown message kind on the household-events topic (offset %s)", record.message.offset)
-            except Exception:  # never let one message stop the agent
+                    await refuse(dlq, record, "unknown_type", "unknown message kind on the household-events topic")
+            except Exception as exc:  # never let one message stop the agent; the message is kept in the DLQ
                 log.exception("household processing failed at %s/%s", partition, record.message.offset)
+                await refuse(dlq, record, "internal_error", f"household processing failed: {type(exc).__name__}")
 
     @engine.app.timer(interval=5.0)
     async def resend_outbox():

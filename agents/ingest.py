@@ -17,9 +17,8 @@ from __future__ import annotations
 import logging
 
 from agents import metrics
-from agents.engine import FACT, Engine
+from agents.engine import FACT, Engine, refuse
 from streams import topics as names
-from streams.dlq import send_to_dlq
 from streams.events import SOURCE_TOPICS, InvalidEvent, decode_event
 
 log = logging.getLogger("groeipakket.ingest")
@@ -52,21 +51,19 @@ def register(engine: Engine, router) -> None:
                     if record.key is not None and record.key.decode(errors="replace") != event.subject:
                         raise InvalidEvent("key_mismatch", "record key is not the event's subject")
                 except InvalidEvent as exc:
-                    metrics.REJECTED.labels(source_name, exc.reason_class).inc()
-                    await send_to_dlq(dlq, record, exc.reason_class, exc.reason)
+                    await refuse(dlq, record, exc.reason_class, exc.reason)
                     continue
                 except Exception as exc:  # never let one record stop the agent
                     log.exception("unexpected error validating %s/%s/%s", message.topic, message.partition,
                                   message.offset)
-                    metrics.REJECTED.labels(source_name, "internal_error").inc()
-                    await send_to_dlq(dlq, record, "internal_error", type(exc).__name__)
+                    await refuse(dlq, record, "internal_error", type(exc).__name__)
                     continue
                 metrics.CONSUMED.labels(source_name, event.type).inc()
                 try:
                     await route(event, record.value)
                 except Exception as exc:
                     log.exception("could not route %s/%s/%s", message.topic, message.partition, message.offset)
-                    await send_to_dlq(dlq, record, "internal_error", type(exc).__name__)
+                    await refuse(dlq, record, "internal_error", type(exc).__name__)
 
         ingest.__name__ = f"ingest_{source_name.replace('.', '_')}"
         ingest.__qualname__ = ingest.__name__

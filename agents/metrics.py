@@ -2,7 +2,7 @@
 from prometheus_client import Counter, Gauge, Histogram
 
 CONSUMED = Counter("groeipakket_source_records_total", "Valid source records consumed", ["topic", "event_type"])
-REJECTED = Counter("groeipakket_rejected_records_total", "Source records sent to the DLQ", ["topic", "reason_class"])
+REJECTED = Counter("groeipakket_rejected_records_total", "Records sent to the DLQ (source records, and internal messages that failed)", ["topic", "reason_class"])
 FACTS = Counter("groeipakket_household_facts_total", "Facts applied to household states by outcome", ["outcome"])
 PARKED = Gauge("groeipakket_parked_persons", "Persons with facts but no known household yet (this worker)")
 INSTRUCTIONS = Counter("groeipakket_instructions_total", "Payment instructions published", ["payer", "kind"])

@@ -9,10 +9,9 @@ import logging
 
 import orjson
 
-from agents.engine import CLOSE, Engine
+from agents.engine import CLOSE, Engine, refuse
 from rules.periods import parse_period, period_text
 from streams import topics as names
-from streams.dlq import send_to_dlq
 
 log = logging.getLogger("groeipakket.periods")
 
@@ -34,7 +33,7 @@ def register(engine: Engine) -> None:
             try:
                 period = parse_close(record.value)
             except Exception as exc:
-                await send_to_dlq(dlq, record, "invalid_close", str(exc)[:200])
+                await refuse(dlq, record, "invalid_close", str(exc)[:200])
                 continue
             for partition in range(engine.settings.partitions):
                 await household_events.send(key=b"__close__", value=period_text(period).encode(),

@@ -30,7 +30,7 @@ import logging
 import orjson
 
 from agents import metrics
-from agents.engine import FACT, FACTS, LEGACY, LINK, MEMBERS, Engine, header
+from agents.engine import FACT, FACTS, LEGACY, LINK, MEMBERS, Engine, header, refuse
 from streams import topics as names
 
 log = logging.getLogger("groeipakket.routing")
@@ -148,6 +148,8 @@ class Router:
 
 
 def register(engine: Engine, router: Router) -> None:
+    dlq = engine.topic(names.DLQ_TOPIC)
+
     @engine.app.agent(engine.topic(names.person_events_topic(engine.settings.app_id)), name="links",
                       concurrency=1)
     async def links(stream):
@@ -163,5 +165,7 @@ def register(engine: Engine, router: Router) -> None:
                     await router.registry(record.key.decode(), orjson.loads(record.value))
                 else:
                     log.error("unexpected message on the person-events topic (offset %s)", record.message.offset)
-            except Exception:  # never let one message stop the agent
+                    await refuse(dlq, record, "unknown_type", "unknown message kind on the person-events topic")
+            except Exception as exc:  # never let one message stop the agent; the message is kept in the DLQ
                 log.exception("link failed at %s/%s", record.message.partition, record.message.offset)
+                await refuse(dlq, record, "internal_error", f"routing failed: {type(exc).__name__}")

@@ -59,14 +59,15 @@ def write_lines(path, events) -> None:
             handle.write(orjson.dumps(event) + b"\n")
 
 
-async def send_raw(bootstrap: str, topic: str, values: list[bytes]) -> None:
+async def send_raw(bootstrap: str, topic: str, values: list[bytes], key: bytes = b"85073012335",
+                   headers: list | None = None) -> None:
     from aiokafka import AIOKafkaProducer
 
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
         for value in values:
-            await producer.send_and_wait(topic, value, key=b"85073012335")
+            await producer.send_and_wait(topic, value, key=key, headers=headers)
     finally:
         await producer.stop()
 
@@ -111,6 +112,10 @@ def test_sources_to_payers_with_late_data_duplicates_restart_and_double_close(br
     try:
         asyncio.run(produce_file(broker.bootstrap, first, report=lambda _m: None))
         asyncio.run(send_raw(broker.bootstrap, "src.population", INVALID))
+        # Internal messages the engine cannot process (a broken fact, an unknown kind) go to the DLQ as well.
+        internal = names.household_events_topic(settings.app_id)
+        asyncio.run(send_raw(broker.bootstrap, internal, [b"not a fact"], b"H-E2E000", [("gp-kind", b"fact")]))
+        asyncio.run(send_raw(broker.bootstrap, internal, [b"{}"], b"H-E2E001", [("gp-kind", b"bogus")]))
         wait_idle(broker.bootstrap, timeout=180)
         for period in ("2024-01", "2024-02", "2024-02"):  # 2024-02 closed twice
             asyncio.run(publish_close(broker.bootstrap, period))
@@ -150,6 +155,10 @@ def test_sources_to_payers_with_late_data_duplicates_restart_and_double_close(br
     assert {l["component"] for l in newborn_lines} >= {"start", "basic"}
 
     dlq = read_dlq(broker.bootstrap)
+    internal_dlq = {(dict(r.headers)["gp-reason-class"], r.value) for r in dlq
+                    if dict(r.headers)["gp-original-topic"] == internal.encode()}
+    assert internal_dlq == {(b"internal_error", b"not a fact"), (b"unknown_type", b"{}")}
+    dlq = [r for r in dlq if dict(r.headers)["gp-original-topic"] != internal.encode()]
     assert sorted(r.value for r in dlq) == sorted(INVALID)
     for record in dlq:
         headers = dict(record.headers)
