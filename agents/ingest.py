@@ -18,6 +18,7 @@ import logging
 
 from agents import metrics
 from agents.engine import FACT, Engine, refuse
+from agents.routing import origin_of
 from streams import topics as names
 from streams.events import SOURCE_TOPICS, InvalidEvent, decode_event
 
@@ -60,7 +61,7 @@ def register(engine: Engine, router) -> None:
                     continue
                 metrics.CONSUMED.labels(source_name, event.type).inc()
                 try:
-                    await route(event, record.value)
+                    await route(event, record.value, origin_of(record))
                 except Exception as exc:
                     log.exception("could not route %s/%s/%s", message.topic, message.partition, message.offset)
                     await refuse(dlq, record, "internal_error", type(exc).__name__)
@@ -69,14 +70,14 @@ def register(engine: Engine, router) -> None:
         ingest.__qualname__ = ingest.__name__
         return ingest
 
-    async def route(event, raw: bytes) -> None:
+    async def route(event, raw: bytes, origin: str) -> None:
         if event.type in HOUSEHOLD_SUBJECT:
             await household_events.send(key=event.subject.encode(), value=raw, headers={"gp-kind": FACT})
         else:
-            await router.fact(event.subject, event.event_id, raw, getattr(event.data, "legacy_group", None))
+            await router.fact(event.subject, event.event_id, raw, getattr(event.data, "legacy_group", None), origin)
         for person, household in links_of(event):
             if person == event.subject:
-                await router.link(person, household, member=True)
+                await router.link(person, household, member=True, origin=origin)
             else:
                 await router.send_link(person, household)
 

@@ -34,6 +34,7 @@ from agents.engine import FACT, FACTS, LEGACY, LINK, MEMBERS, Engine, header, re
 from streams import topics as names
 
 log = logging.getLogger("groeipakket.routing")
+RECENT_ORIGINS = 16
 
 
 class Router:
@@ -69,82 +70,123 @@ class Router:
         await self.person_events.send(key=f"household:{household}".encode(), value=orjson.dumps(message),
                                       headers={"gp-kind": MEMBERS})
 
-    async def fact(self, person: str, event_id: str, raw: bytes, legacy_group: str | None = None) -> None:
+    async def fact(self, person: str, event_id: str, raw: bytes, legacy_group: str | None = None,
+                   origin: str = "") -> None:
         """Store a fact about a person and forward it to every household the person is linked to."""
         entry = self._load(person)
-        if event_id in entry["facts"]:
+        origin = origin and f"{origin}#fact"  # the same message may also link this person (see link)
+        redelivered = _made_by(entry, origin)
+        if event_id in entry["facts"] and not redelivered:
             return  # duplicate: already stored and forwarded
-        entry["facts"][event_id] = raw.decode()
-        new_group = legacy_group is not None and entry.get("legacy") != legacy_group
-        if new_group:
-            entry["legacy"] = legacy_group
-        self.persons[person] = orjson.dumps(entry)
+        new_group = legacy_group is not None and (redelivered or entry.get("legacy") != legacy_group)
+        if not redelivered:
+            entry["facts"][event_id] = raw.decode()
+            if legacy_group is not None:
+                entry["legacy"] = legacy_group
+            self._store(person, entry, origin)
         for household in entry["households"]:
             await self._forward(household, raw)
             if new_group:
                 await self._announce_member(legacy_group, person, household)
         self._track(person, entry)
 
-    async def link(self, person: str, household: str, member: bool = False) -> None:
+    async def link(self, person: str, household: str, member: bool = False, origin: str = "") -> None:
         """Link a person to a household: the person's whole history goes there once. ``member``: the person
         lives there (registration, birth, adoption, move, placement), which relates it to the person's
         earlier homes; other links (a parent living elsewhere, a receiver) relate nothing."""
         entry = self._load(person)
+        origin = origin and f"{origin}#link"
+        redelivered = _made_by(entry, origin)
         homes = entry.setdefault("homes", [])
-        new_home = member and household not in homes
+        new_home = member and (household not in homes or redelivered)
+        new_link = household not in entry["households"] or redelivered
+        if not (new_home or new_link):
+            return
         if new_home:
             for other in homes:
-                await self._tell_registry(other, {"related": household})
-                await self._tell_registry(household, {"related": other})
-            homes.append(household)
+                if other != household:
+                    await self._tell_registry(other, {"related": household})
+                    await self._tell_registry(household, {"related": other})
             await self._tell_registry(household, {"member": person})
-        if household in entry["households"]:
-            if new_home:
-                self.persons[person] = orjson.dumps(entry)
-            return
-        entry["households"].append(household)
-        self.persons[person] = orjson.dumps(entry)
-        if entry["facts"]:  # the whole history in one message: one state write in the household, not one per fact
-            history = orjson.dumps(list(entry["facts"].values()))
-            await self.household_events.send(key=household.encode(), value=history, headers={"gp-kind": FACTS})
-        if entry.get("legacy"):
-            await self._announce_member(entry["legacy"], person, household)
+        if not redelivered:
+            if household not in homes and member:
+                homes.append(household)
+            if household not in entry["households"]:
+                entry["households"].append(household)
+            self._store(person, entry, origin)
+        if new_link:
+            if entry["facts"]:  # the whole history in one message: one state write there, not one per fact
+                history = orjson.dumps(list(entry["facts"].values()))
+                await self.household_events.send(key=household.encode(), value=history, headers={"gp-kind": FACTS})
+            if entry.get("legacy"):
+                await self._announce_member(entry["legacy"], person, household)
         self._track(person, entry)
 
-    async def registry(self, key: str, message: dict) -> None:
+    async def registry(self, key: str, message: dict, origin: str = "") -> None:
         """A household's registry entry learns a member or a related household, and links the two sides."""
         raw = self.persons.get(key)
         entry = orjson.loads(raw) if raw else {"members": [], "related": []}
+        redelivered = _made_by(entry, origin)
         if "member" in message:
             person = message["member"]
-            if person in entry["members"]:
+            if person in entry["members"] and not redelivered:
                 return
-            entry["members"].append(person)
+            if not redelivered:
+                entry["members"].append(person)
+                self._store(key, entry, origin)
             for related in entry["related"]:
                 await self.send_link(person, related)
         else:
             related = message["related"]
-            if related in entry["related"] or key == f"household:{related}":
+            if key == f"household:{related}" or (related in entry["related"] and not redelivered):
                 return
-            entry["related"].append(related)
+            if not redelivered:
+                entry["related"].append(related)
+                self._store(key, entry, origin)
             for person in entry["members"]:
                 await self.send_link(person, related)
-        self.persons[key] = orjson.dumps(entry)
 
-    async def legacy_member(self, group_key: str, person: str, household: str) -> None:
+    async def legacy_member(self, group_key: str, person: str, household: str, origin: str = "") -> None:
         """A member of a legacy group is (also) in ``household``: link the group across households."""
         raw = self.persons.get(group_key)
         entry = orjson.loads(raw) if raw else {"members": {}}
+        redelivered = _made_by(entry, origin)
         households = entry["members"].setdefault(person, [])
-        if household in households:
+        if household in households and not redelivered:
             return
+        if not redelivered:
+            households.append(household)
+            self._store(group_key, entry, origin)
         for member, member_households in entry["members"].items():
             if member != person:
                 await self.send_link(member, household)
                 for other in member_households:
                     await self.send_link(person, other)
-        households.append(household)
-        self.persons[group_key] = orjson.dumps(entry)
+
+    def _store(self, key: str, entry: dict, origin: str) -> None:
+        """Write an entry, remembering the message that changed it (see :func:`_made_by`)."""
+        if origin:
+            recent = entry.setdefault("by", [])
+            recent.append(origin)
+            del recent[:-RECENT_ORIGINS]
+        self.persons[key] = orjson.dumps(entry)
+
+
+def origin_of(record) -> str:
+    """Where a message comes from: topic, partition and offset (unique per message)."""
+    message = record.message
+    return f"{message.topic}:{message.partition}:{message.offset}"
+
+
+def _made_by(entry: dict, origin: str) -> bool:
+    """True when ``origin`` is the message that made this entry as it is, delivered again after a crash.
+
+    At-least-once: the table write and the messages it implies (forwards, links) leave through the producer
+    separately, so a crash can keep the write (restored from the changelog) and lose the messages, and the input
+    message, not yet committed, comes again. It then finds its own change done; instead of taking itself for a
+    duplicate, it sends everything its change implies again (every receiver ignores what it already has).
+    An entry remembers the last messages that changed it (more than enough for one commit interval)."""
+    return bool(origin) and origin in entry.get("by", ())
 
 
 def register(engine: Engine, router: Router) -> None:
@@ -156,13 +198,14 @@ def register(engine: Engine, router: Router) -> None:
         async for record in stream.events():
             try:
                 kind = header(record, "gp-kind")
+                origin = origin_of(record)
                 if kind == LINK:
-                    await router.link(record.key.decode(), record.value.decode())
+                    await router.link(record.key.decode(), record.value.decode(), origin=origin)
                 elif kind == LEGACY:
                     member = orjson.loads(record.value)
-                    await router.legacy_member(record.key.decode(), member["person"], member["household"])
+                    await router.legacy_member(record.key.decode(), member["person"], member["household"], origin)
                 elif kind == MEMBERS:
-                    await router.registry(record.key.decode(), orjson.loads(record.value))
+                    await router.registry(record.key.decode(), orjson.loads(record.value), origin)
                 else:
                     log.error("unexpected message on the person-events topic (offset %s)", record.message.offset)
                     await refuse(dlq, record, "unknown_type", "unknown message kind on the person-events topic")
