@@ -104,12 +104,13 @@ def register(engine: Engine) -> None:
         changed = settle_outbox(state)
         closed = closed_periods(partition)
         for number, raw in enumerate(raws):
+            version = state.facts.version
             try:
                 changed = apply(state, raw, closed) or changed
             except Exception as exc:  # one bad fact must not drop the others of the message
                 log.exception("fact %d of the message at %s/%s failed", number, partition, record.message.offset)
                 await refuse(dlq, record, "internal_error", f"fact {number} of the message: {type(exc).__name__}")
-                changed = True  # it may be folded already: keep table and cache alike
+                changed = changed or state.facts.version != version  # folded before it failed: store it
         if changed:
             store(state)
         await publish(state, record.message.timestamp)

@@ -98,7 +98,8 @@ def run(args) -> int:
             if first <= month <= last:
                 asyncio.run(publish_close(bootstrap, period_text(month)))
                 wait_idle(bootstrap, timeout=900)
-            say(f"  {label}: {sent} records in {waited:.1f}s" + (f"; closed {period_text(month)}" if first <= month <= last else ""))
+            closed = f"; closed {period_text(month)}" if first <= month <= last else ""
+            say(f"  {label}: {sent} records in {waited:.1f}s{closed}")
             if not worker.alive():
                 say("the worker stopped unexpectedly:\n" + worker.log_tail())
                 return 1
