@@ -20,7 +20,7 @@ from agents import metrics
 from agents.engine import FACT, Engine, refuse
 from agents.routing import origin_of
 from streams import topics as names
-from streams.events import SOURCE_TOPICS, InvalidEvent, decode_event
+from streams.events import SOURCE_TOPICS, InvalidEvent, decode_record
 
 log = logging.getLogger("groeipakket.ingest")
 HOUSEHOLD_SUBJECT = {"payer.chosen", "receiver.designated"}
@@ -48,9 +48,7 @@ def register(engine: Engine, router) -> None:
             async for record in stream.events():
                 message = record.message
                 try:
-                    event = decode_event(record.value)
-                    if record.key is not None and record.key.decode(errors="replace") != event.subject:
-                        raise InvalidEvent("key_mismatch", "record key is not the event's subject")
+                    event = decode_record(record.key, record.value)
                 except InvalidEvent as exc:
                     await refuse(dlq, record, exc.reason_class, exc.reason)
                     continue

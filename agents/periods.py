@@ -7,20 +7,12 @@ from __future__ import annotations
 
 import logging
 
-import orjson
-
 from agents.engine import CLOSE, Engine, refuse
-from rules.periods import parse_period, period_text
+from rules.periods import period_text
 from streams import topics as names
+from streams.events import parse_period_close
 
 log = logging.getLogger("groeipakket.periods")
-
-
-def parse_close(raw: bytes) -> int:
-    document = orjson.loads(raw)
-    if not isinstance(document, dict) or document.get("type") != "period.closed":
-        raise ValueError("not a period.closed message")
-    return parse_period(document.get("period"))
 
 
 def register(engine: Engine) -> None:
@@ -31,7 +23,7 @@ def register(engine: Engine) -> None:
     async def periods(stream):
         async for record in stream.events():
             try:
-                period = parse_close(record.value)
+                period = parse_period_close(record.value)
             except Exception as exc:
                 await refuse(dlq, record, "invalid_close", str(exc)[:200])
                 continue

@@ -12,7 +12,7 @@ import orjson
 from config.settings import load_settings
 from streams import topics as names
 from streams.broker import EmbeddedBroker, ensure_topics_async
-from streams.events import TOPIC_OF_TYPE
+from streams.events import TOPIC_OF_TYPE, period_close
 
 
 async def detect_embedded(bootstrap: str) -> bool:
@@ -151,7 +151,7 @@ async def publish_close(bootstrap: str, period: str, client: dict | None = None)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **(client or {}))
     await producer.start()
     try:
-        await producer.send_and_wait(names.CONTROL_TOPIC, orjson.dumps({"type": "period.closed", "period": period}))
+        await producer.send_and_wait(names.CONTROL_TOPIC, period_close(period))
     finally:
         await producer.stop()
 

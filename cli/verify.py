@@ -26,9 +26,9 @@ import orjson
 from config.settings import load_settings
 from rules.calculator import Calculator
 from rules.money import euro
-from rules.periods import parse_period, period_text
+from rules.periods import period_text
 from streams import topics as names
-from streams.events import SOURCE_TOPICS, InvalidEvent, decode_event
+from streams.events import SOURCE_TOPICS, InvalidEvent, decode_event, decode_record, parse_period_close
 from streams.reader import read_topics
 from tables.facts import FactStore
 from tables.invariant import InvariantReport, check
@@ -79,8 +79,8 @@ def _position(record) -> dict:
 def accepted_events(source_records, dlq_records) -> tuple[FactStore, DlqReport]:
     """Fold the valid source records (what the engine must have accepted) and match the invalid ones to the DLQ.
 
-    A record is valid when it decodes under the event models and its key is its subject, exactly the ingest
-    agent's rule (``agents/ingest.py``)."""
+    A record is valid by the ingest agent's own rule (``decode_record``): it decodes under the event models and
+    its key is its subject."""
     report = DlqReport(source_records=len(source_records), dlq_records=len(dlq_records))
     in_dlq: dict[tuple, bytes] = {}
     reasons: Counter = Counter()
@@ -100,9 +100,7 @@ def accepted_events(source_records, dlq_records) -> tuple[FactStore, DlqReport]:
     for record in source_records:
         position = (record.topic, record.partition, record.offset)
         try:
-            event = decode_event(record.value)
-            if record.key is not None and record.key.decode(errors="replace") != event.subject:
-                raise InvalidEvent("key_mismatch", "record key is not the event's subject")
+            event = decode_record(record.key, record.value)
         except InvalidEvent as exc:
             report.invalid += 1
             if position not in in_dlq:
@@ -131,10 +129,8 @@ def closed_periods(control_records) -> list[str]:
     months = set()
     for record in control_records:
         try:
-            document = orjson.loads(record.value)
-            if document.get("type") == "period.closed":
-                months.add(parse_period(document["period"]))
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+            months.add(parse_period_close(record.value))
+        except (ValueError, TypeError):  # the periods agent refuses it too (orjson's error is a ValueError)
             continue
     return [period_text(m) for m in sorted(months)]
 

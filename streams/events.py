@@ -388,6 +388,27 @@ def decode_event(raw: bytes | str) -> SourceEvent:
         raise InvalidEvent(_reason_class(first), detail) from None
 
 
+def decode_record(key: bytes | None, value: bytes) -> SourceEvent:
+    """A source record as the engine accepts it: a valid event whose subject is the record key (contract §2)."""
+    event = decode_event(value)
+    if key is not None and key.decode(errors="replace") != event.subject:
+        raise InvalidEvent("key_mismatch", "record key is not the event's subject")
+    return event
+
+
+def period_close(period: str) -> bytes:
+    """The ``control.periods`` message that closes ``period`` (contract §5)."""
+    return orjson.dumps({"type": "period.closed", "period": period})
+
+
+def parse_period_close(raw: bytes) -> int:
+    """The month index a ``period.closed`` message closes; ValueError for anything else."""
+    document = orjson.loads(raw)
+    if not isinstance(document, dict) or document.get("type") != "period.closed":
+        raise ValueError("not a period.closed message")
+    return parse_period(document.get("period"))
+
+
 def encode_event(event: SourceEvent) -> bytes:
     """The canonical JSON of an accepted event (used for changelogs and replay)."""
     return orjson.dumps(event.model_dump(mode="json"))
