@@ -21,6 +21,7 @@ import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 
 import streams.rocksdb_store  # noqa: F401  (registers the rocksdb-capped:// store)
+from agents import metrics
 from config.settings import Settings
 from streams import topics as names
 from streams.broker_compat import faust_app_settings
@@ -33,8 +34,6 @@ FACT, FACTS, LINK, LEGACY, MEMBERS, CLOSE = b"fact", b"facts", b"link", b"legacy
 
 async def refuse(dlq_topic, record, reason_class: str, reason: str) -> None:
     """A record the engine cannot accept or process goes to the DLQ unchanged, with the reason, and is counted."""
-    from agents import metrics
-
     metrics.REJECTED.labels(record.message.topic, reason_class).inc()
     await send_to_dlq(dlq_topic, record, reason_class, reason)
 

@@ -38,7 +38,8 @@ from sim.timeline import write_jsonl
 from streams import topics as names
 from streams.broker import free_port
 from streams.broker_compat import true_end_offsets
-from streams.reader import partitions_of, wait_until_idle
+from streams.events import SOURCE_TOPICS, period_close
+from streams.reader import consume_to, partitions_of, wait_until_idle
 
 
 @dataclass
@@ -133,8 +134,7 @@ class Replay:
 
     async def close(self, period: str) -> float:
         started = time.monotonic()
-        await self.producer.send_and_wait(names.CONTROL_TOPIC,
-                                          orjson.dumps({"type": "period.closed", "period": period}))
+        await self.producer.send_and_wait(names.CONTROL_TOPIC, period_close(period))
         await self.idle()
         return time.monotonic() - started
 
@@ -221,29 +221,13 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 async def raw_consume_rate(bootstrap: str) -> dict:
-    """Every source record read by one plain consumer: the ceiling of what any consumer gets from this broker."""
-    from aiokafka import AIOKafkaConsumer
-
-    tps = await partitions_of(bootstrap, ["src.population", "src.tax", "src.property", "src.education",
-                                          "src.childcare", "src.care", "src.payer"])
-    ends = {tp: end for tp, end in (await true_end_offsets(bootstrap, tps)).items() if end > 0}
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                max_partition_fetch_bytes=4 * 1024 * 1024)
-    await consumer.start()
-    try:
-        consumer.assign(list(ends))
-        for tp in ends:
-            consumer.seek(tp, 0)
-        started, count, pending = time.monotonic(), 0, set(ends)
-        while pending:
-            batch = await consumer.getmany(*pending, timeout_ms=500, max_records=50_000)
-            count += sum(len(items) for items in batch.values())
-            for tp in list(pending):
-                if await consumer.position(tp) >= ends[tp]:
-                    pending.discard(tp)
-        seconds = time.monotonic() - started
-    finally:
-        await consumer.stop()
+    """Every source record read by one plain consumer: the ceiling of what any consumer gets from this broker
+    (timed from the consumer's start to the last record)."""
+    ends = await true_end_offsets(bootstrap, await partitions_of(bootstrap, SOURCE_TOPICS))
+    started, count = time.monotonic(), 0
+    async for batch in consume_to(bootstrap, ends, timeout=600):
+        count += len(batch)
+    seconds = time.monotonic() - started
     return {"records": count, "seconds": seconds, "records_per_second": count / seconds}
 
 

@@ -35,11 +35,19 @@ async def read_topics(bootstrap: str, topics: Iterable[str], timeout: float = 12
     tps = await partitions_of(bootstrap, list(topics), client)
     if not tps:
         return []
-    ends = await true_end_offsets(bootstrap, tps, client=client)
-    wanted = {tp: end for tp, end in ends.items() if end > 0}
     records = []
+    async for batch in consume_to(bootstrap, await true_end_offsets(bootstrap, tps, client=client), timeout, client):
+        records.extend(batch)
+    return records
+
+
+async def consume_to(bootstrap: str, ends: dict[TopicPartition, int], timeout: float = 120.0,
+                     client: dict | None = None):
+    """The records of each partition from its start to ``ends`` (exclusive), batch by batch, read by one plain
+    consumer without a group (async generator of lists of ConsumerRecord)."""
+    wanted = {tp: end for tp, end in ends.items() if end > 0}
     if not wanted:
-        return records
+        return
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
                                 auto_offset_reset="earliest", max_partition_fetch_bytes=4 * 1024 * 1024,
                                 **(client or {}))
@@ -54,12 +62,10 @@ async def read_topics(bootstrap: str, topics: Iterable[str], timeout: float = 12
             if time.monotonic() > deadline:
                 raise asyncio.TimeoutError(f"could not read {sorted(map(str, pending))} to the end")
             batch = await consumer.getmany(*pending, timeout_ms=500, max_records=50_000)
-            for tp, items in batch.items():
-                records.extend(r for r in items if r.offset < wanted[tp])
+            yield [r for tp, items in batch.items() for r in items if r.offset < wanted[tp]]
             for tp in list(pending):
                 if await consumer.position(tp) >= wanted[tp]:
                     pending.discard(tp)
-        return records
     finally:
         await asyncio.sleep(0)
         await consumer.stop()
