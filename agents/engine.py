@@ -21,7 +21,7 @@ import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 
 import streams.rocksdb_store  # noqa: F401  (registers the rocksdb-capped:// store)
-from agents import metrics
+from agents import faust_monitor, metrics
 from config.settings import Settings
 from streams import topics as names
 from streams.broker_compat import faust_app_settings
@@ -58,6 +58,14 @@ class Engine:
 
     def topic(self, name: str) -> faust.TopicT:
         return self.topics[name]
+
+    async def send(self, topic: str, key: bytes, value: bytes, headers: dict | None = None):
+        """Send one message through the app's producer; returns the delivery future.
+
+        The same producer as Faust's ``Topic.send`` (partitioned by key alike, flushed by Faust before every
+        offset commit, so at-least-once holds), without the channel layer's per-message futures, serializer
+        look-ups and sensor calls: about a third of the cost of a send on the hot path."""
+        return await self.app.producer.send(topic, key, value, None, None, headers)
 
 
 def build_engine(settings: Settings, *, embedded: bool) -> Engine:
@@ -97,6 +105,7 @@ def build_engine(settings: Settings, *, embedded: bool) -> Engine:
     engine.households = app.Table("households", partitions=settings.partitions, key_type=str, value_type=bytes,
                                   options=block_cache)
     setup_prometheus_sensors(app, pattern="/metrics", name_prefix="groeipakket_faust")  # + our own metrics
+    faust_monitor.install(app, prefix="groeipakket_faust")  # same metrics, no per-record label look-ups
     from agents import gauges, households, ingest, periods, routing, web
 
     router = routing.Router(engine)

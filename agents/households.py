@@ -32,7 +32,7 @@ def register(engine: Engine) -> None:
     table = engine.households
     cache = StateCache(engine.settings.state_cache_households)
     parameters = default_parameters()
-    audit = engine.topic(names.audit_topic(engine.settings.app_id))
+    audit = names.audit_topic(engine.settings.app_id)
     dlq = engine.topic(names.DLQ_TOPIC)
     confirmed: set[str] = set()
     pending: dict[str, int] = {}  # household -> unconfirmed outbox entries known in this process
@@ -49,10 +49,9 @@ def register(engine: Engine) -> None:
             instruction = entry["instruction"]
             if instruction["instruction_id"] in confirmed:
                 continue
-            payer_topic = engine.topic(names.PAYMENT_TOPICS[instruction["payer"]])
-            await audit.send(key=entry["audit"]["trace_id"].encode(), value=orjson.dumps(entry["audit"]))
-            delivery = await payer_topic.send(key=instruction["household_id"].encode(),
-                                              value=orjson.dumps(instruction))
+            await engine.send(audit, entry["audit"]["trace_id"].encode(), orjson.dumps(entry["audit"]))
+            delivery = await engine.send(names.PAYMENT_TOPICS[instruction["payer"]],
+                                         instruction["household_id"].encode(), orjson.dumps(instruction))
             delivery.add_done_callback(on_delivered(instruction["instruction_id"]))
             metrics.INSTRUCTIONS.labels(instruction["payer"], instruction["kind"]).inc()
             for line in instruction["lines"]:

@@ -40,7 +40,7 @@ def links_of(event) -> list[tuple[str, str]]:
 
 
 def register(engine: Engine, router) -> None:
-    household_events = engine.topic(names.household_events_topic(engine.settings.app_id))
+    household_events = names.household_events_topic(engine.settings.app_id)
     dlq = engine.topic(names.DLQ_TOPIC)
 
     def make_agent(source_name: str):
@@ -70,7 +70,7 @@ def register(engine: Engine, router) -> None:
 
     async def route(event, raw: bytes, origin: str) -> None:
         if event.type in HOUSEHOLD_SUBJECT:
-            await household_events.send(key=event.subject.encode(), value=raw, headers={"gp-kind": FACT})
+            await engine.send(household_events, event.subject.encode(), raw, {"gp-kind": FACT})
         else:
             await router.fact(event.subject, event.event_id, raw, getattr(event.data, "legacy_group", None), origin)
         for person, household in links_of(event):

@@ -40,8 +40,9 @@ RECENT_ORIGINS = 16
 class Router:
     def __init__(self, engine: Engine):
         self.persons = engine.persons
-        self.household_events = engine.topic(names.household_events_topic(engine.settings.app_id))
-        self.person_events = engine.topic(names.person_events_topic(engine.settings.app_id))
+        self.send = engine.send
+        self.household_events = names.household_events_topic(engine.settings.app_id)
+        self.person_events = names.person_events_topic(engine.settings.app_id)
         self.parked: set[str] = set()
 
     def _load(self, person: str) -> dict:
@@ -49,7 +50,7 @@ class Router:
         return orjson.loads(raw) if raw else {"households": [], "facts": {}}
 
     async def _forward(self, household: str, raw: bytes) -> None:
-        await self.household_events.send(key=household.encode(), value=raw, headers={"gp-kind": FACT})
+        await self.send(self.household_events, household.encode(), raw, {"gp-kind": FACT})
 
     def _track(self, person: str, entry: dict) -> None:
         if entry["households"]:
@@ -59,16 +60,15 @@ class Router:
         metrics.PARKED.set(len(self.parked))
 
     async def send_link(self, person: str, household: str) -> None:
-        await self.person_events.send(key=person.encode(), value=household.encode(), headers={"gp-kind": LINK})
+        await self.send(self.person_events, person.encode(), household.encode(), {"gp-kind": LINK})
 
     async def _announce_member(self, group: str, person: str, household: str) -> None:
-        await self.person_events.send(key=f"legacy:{group}".encode(),
-                                      value=orjson.dumps({"person": person, "household": household}),
-                                      headers={"gp-kind": LEGACY})
+        await self.send(self.person_events, f"legacy:{group}".encode(),
+                        orjson.dumps({"person": person, "household": household}), {"gp-kind": LEGACY})
 
     async def _tell_registry(self, household: str, message: dict) -> None:
-        await self.person_events.send(key=f"household:{household}".encode(), value=orjson.dumps(message),
-                                      headers={"gp-kind": MEMBERS})
+        await self.send(self.person_events, f"household:{household}".encode(), orjson.dumps(message),
+                        {"gp-kind": MEMBERS})
 
     async def fact(self, person: str, event_id: str, raw: bytes, legacy_group: str | None = None,
                    origin: str = "") -> None:
@@ -117,7 +117,7 @@ class Router:
         if new_link:
             if entry["facts"]:  # the whole history in one message: one state write there, not one per fact
                 history = orjson.dumps(list(entry["facts"].values()))
-                await self.household_events.send(key=household.encode(), value=history, headers={"gp-kind": FACTS})
+                await self.send(self.household_events, household.encode(), history, {"gp-kind": FACTS})
             if entry.get("legacy"):
                 await self._announce_member(entry["legacy"], person, household)
         self._track(person, entry)

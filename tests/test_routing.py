@@ -10,19 +10,14 @@ import orjson
 from agents.routing import Router
 
 
-class Topic:
-    def __init__(self, name: str, sent: list):
-        self.name, self.sent = name, sent
-
-    async def send(self, key: bytes, value: bytes, headers: dict):
-        self.sent.append((self.name, key.decode(), headers["gp-kind"].decode(), value))
-
-
 def router() -> tuple[Router, dict, list]:
     table: dict = {}
     sent: list = []
-    engine = SimpleNamespace(persons=table, settings=SimpleNamespace(app_id="gp"),
-                             topic=lambda name: Topic(name, sent))
+
+    async def send(topic: str, key: bytes, value: bytes, headers: dict):
+        sent.append((topic, key.decode(), headers["gp-kind"].decode(), value))
+
+    engine = SimpleNamespace(persons=table, settings=SimpleNamespace(app_id="gp"), send=send)
     return Router(engine), table, sent
 
 
