@@ -21,15 +21,16 @@ def compute(cm):
     if cm.regime != regime.TRANSITIONAL:
         return None
     months_old = cm.month - cm.child.birth_month
+    values = cm.values
     for band, start in BANDS:
-        start_age = cm.param(start)
+        start_age = values[start]
         if months_old > 12 * start_age.value:
             break
     else:
         return None
     eldest = regime.eldest_entitled_transitional(cm.calc, cm.child.legacy_group, cm.month)
     reduced = eldest is cm.child and "social_transitional" not in cm.lines and "care" not in cm.lines
-    amount = cm.param(f"age_supplement.{'reduced' if reduced else 'full'}_{band}")
+    amount = values[f"age_supplement.{'reduced' if reduced else 'full'}_{band}"]
     why = ("reduced: eldest entitled transitional child of its legacy group, without social_transitional or care"
            if reduced else "full amount")
     return cm.line(COMPONENT, amount.value, f"age supplement band {band.replace('_', '-')} ({why})", LEGAL,

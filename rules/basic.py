@@ -16,7 +16,7 @@ def applies_to(calc, child) -> bool:
 def compute(cm):
     if cm.regime != regime.NEW:
         return None
-    amount = cm.param("basic")
+    amount = cm.values["basic"]
     switched = regime.parent_death_switch(cm.calc, cm.child, cm.month) if cm.child.legacy_group else None
     if switched:
         return cm.line(COMPONENT, amount.value, "basic amount (transitional child switched to the new system after "

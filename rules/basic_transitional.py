@@ -18,7 +18,7 @@ def compute(cm):
     if cm.regime != regime.TRANSITIONAL:
         return None
     rank, sources = regime.rank(cm.calc, cm.child)
-    amount = cm.param(f"basic_transitional.rank_{rank}")
+    amount = cm.values[f"basic_transitional.rank_{rank}"]
     return cm.line(COMPONENT, amount.value, f"transitional basic amount for rank {rank} (inverted, frozen ranks "
                    f"in legacy group)", LEGAL, (amount,),
                    (("legacy_group", cm.child.legacy_group), ("rank", rank)), sources)

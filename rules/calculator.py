@@ -25,21 +25,22 @@ from rules.trace import Entitlement
 MONTHLY_RULES = (basic, basic_transitional, social, social_transitional, orphan, foster, care, support,
                  age_supplement, school_bonus, preschool, childcare, school_allowance)
 COMPONENTS = tuple(module.COMPONENT for module in MONTHLY_RULES) + (start.COMPONENT,)
+_MISSING = object()
 
 
 class HouseholdMonth:
     """One household in one month: its children, the entitled ones, family size, parents and income."""
 
-    __slots__ = ("calc", "household_id", "month", "children", "_entitled", "_has_new_system", "parents", "memo",
-                 "_incomes")
+    __slots__ = ("calc", "household_id", "month", "children", "_entitled", "_has_new_system", "parents")
 
     def __init__(self, calc: "Calculator", household_id: str, month: int):
         self.calc, self.household_id, self.month = calc, household_id, month
         last = month_last_day(month)
         self.children: list[tuple[Person, str]] = []  # (child, source of its membership or placement)
         self.parents: list[Person] = []
+        child_household = calc.child_household
         for person in calc.members(household_id):
-            place = calc.child_household(person, month)
+            place = child_household(person, month)
             if place is not None and place[0] == household_id:
                 self.children.append((person, place[1]))
                 continue
@@ -49,8 +50,6 @@ class HouseholdMonth:
                 self.parents.append(person)
         self._entitled: list[Person] | None = None  # derived on first use: income look-ups need parents only
         self._has_new_system: bool | None = None
-        self._incomes: dict[int, family_income.FamilyIncome] = {}
-        self.memo: dict[str, object] = {}  # per household-month results shared by the children's rules
 
     @property
     def entitled(self) -> list[Person]:
@@ -72,30 +71,31 @@ class HouseholdMonth:
         return self._has_new_system
 
     def income(self, income_year: int) -> "family_income.FamilyIncome":
-        result = self._incomes.get(income_year)
-        if result is None:
-            result = self._incomes[income_year] = self.calc.family_income(self.parents, income_year, self.month)
-        return result
+        return self.calc.family_income(self.parents, income_year, self.month)
 
 
 class ChildMonth:
     """What the component rules see for one child in one month."""
 
-    __slots__ = ("calc", "hm", "child", "month", "place_source", "regime", "lines", "entitled")
+    __slots__ = ("calc", "hm", "child", "month", "place_source", "regime", "lines", "entitled", "values")
 
     def __init__(self, calc: "Calculator", hm: HouseholdMonth, child: Person, place_source: str):
-        self.calc, self.hm, self.child, self.month, self.place_source = calc, hm, child, hm.month, place_source
-        self.entitled = child in hm.entitled
-        self.regime = calc.regime(child, hm.month) if child.legacy_group else regime.NEW
+        month = hm.month
+        self.calc, self.hm, self.child, self.month, self.place_source = calc, hm, child, month, place_source
+        self.entitled = calc.entitlement(child, month).entitled
+        self.regime = calc.regime(child, month) if child.legacy_group else regime.NEW
         self.lines: dict[str, Entitlement] = {}
+        self.values = calc.month_values(month)  # every parameter's value in force in the month, by name
 
     def param(self, name: str, month: int | None = None) -> ParameterValue | None:
-        return self.calc.parameter[name].at_month(self.month if month is None else month)
+        if month is None:
+            return self.values[name]
+        return self.calc.month_values(month)[name]
 
     def line(self, component: str, amount_cents: int, rule: str, legal: str, params: tuple,
              inputs: tuple = (), sources: tuple = (), month: int | None = None) -> Entitlement:
         return Entitlement(self.hm.household_id, self.child.insz, component, self.month if month is None else month,
-                           amount_cents, rule, legal, params, inputs,
+                           amount_cents, rule, legal, self.calc.shared(params), inputs,
                            (self.child.birth_source, self.place_source, *sources))
 
 
@@ -109,7 +109,10 @@ class Calculator:
         self._household_months: dict[tuple[str, int], HouseholdMonth] = {}
         self._incomes: dict[tuple, family_income.FamilyIncome] = {}
         self._rules: dict[str, tuple] = {}
+        self._month_values: dict[int, dict[str, ParameterValue | None]] = {}
         self._members: dict[str, list[Person]] = {}
+        self._shared: dict[tuple, tuple] = {}
+        self._decisions: dict[entitlement.EntitlementDecision, entitlement.EntitlementDecision] = {}
         self._cache: dict[tuple, object] = {}  # per-rule caches (ranks, eldest child, school allowance decisions)
 
     @classmethod
@@ -117,16 +120,23 @@ class Calculator:
         return cls(Situation(events), parameters)
 
     # --- shared facts -------------------------------------------------------------------------------------
+    def month_values(self, month: int) -> dict[str, ParameterValue | None]:
+        """The value of every parameter in force in month M (None where none is), by name: one table per month
+        instead of a dated look-up per amount."""
+        values = self._month_values.get(month)
+        if values is None:
+            values = self._month_values[month] = {p.name: p.at_month(month) for p in self.params}
+        return values
+
     def count(self, name: str, month: int) -> int:
-        return self.parameter[name].at_month(month).value
+        return self.month_values(month)[name].value
 
     def child_household(self, person: Person, month: int) -> tuple[str, str, object] | None:
         """(household, source event, placement) of a child in month M, or None when it is nobody's child then."""
         key = (person.insz, month)
-        try:
-            return self._places[key]
-        except KeyError:
-            pass
+        place = self._places.get(key, _MISSING)
+        if place is not _MISSING:
+            return place
         place = None
         day = person.reference_day(month)
         if day is not None and person.birth_date is not None:
@@ -144,7 +154,9 @@ class Calculator:
         key = (person.insz, month)
         decision = self._entitlements.get(key)
         if decision is None:
-            decision = self._entitlements[key] = entitlement.decide(person, month, self.count)
+            decision = entitlement.decide(person, month, self.month_values(month))
+            # A child's decision is mostly the same month after month: one object for equal decisions.
+            decision = self._entitlements[key] = self._decisions.setdefault(decision, decision)
         return decision
 
     def regime(self, person: Person, month: int) -> str:
@@ -188,11 +200,15 @@ class Calculator:
         return result
 
     def cached(self, key: tuple, compute):
-        try:
-            return self._cache[key]
-        except KeyError:
+        value = self._cache.get(key, _MISSING)
+        if value is _MISSING:
             value = self._cache[key] = compute()
-            return value
+        return value
+
+    def shared(self, value: tuple) -> tuple:
+        """One object for equal tuples (the parameters of a line) that many lines hold: fewer objects for the
+        garbage collector to scan."""
+        return self._shared.setdefault(value, value)
 
     # --- results ------------------------------------------------------------------------------------------
     def household_entitlements(self, household_id: str, month: int) -> list[Entitlement]:

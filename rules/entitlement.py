@@ -9,14 +9,13 @@ of M in secondary education or in higher education with at least 27 credits.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rules import care
 from rules.situation import Person
 
 
-@dataclass(frozen=True, slots=True)
-class EntitlementDecision:
+class EntitlementDecision(NamedTuple):
     entitled: bool
     basis: str  # why (or why not), in words
     sources: tuple[str, ...]
@@ -25,8 +24,8 @@ class EntitlementDecision:
 NOT_ALIVE = EntitlementDecision(False, "not alive in the month", ())
 
 
-def decide(person: Person, month: int, count) -> EntitlementDecision:
-    """``count(name, month)`` reads a count parameter (the age limits and the credits threshold)."""
+def decide(person: Person, month: int, values: dict) -> EntitlementDecision:
+    """``values``: the parameter values in force in month M, by name (the age limits and the credits threshold)."""
     if person.birth_date is None or person.reference_day(month) is None:
         return NOT_ALIVE
     records = person.regions_in_month(month)
@@ -36,15 +35,15 @@ def decide(person: Person, month: int, count) -> EntitlementDecision:
                                    tuple(m.source for m in records))
     sources = (person.birth_source, *flemish)
     months_old = month - person.birth_month
-    if months_old <= 12 * count("conditions.age_limit_unconditional", month):
+    if months_old <= 12 * values["conditions.age_limit_unconditional"].value:
         return EntitlementDecision(True, "alive, Flemish domicile, not past the month of the 18th birthday", sources)
-    if months_old <= 12 * count("conditions.age_limit_care", month):
+    if months_old <= 12 * values["conditions.age_limit_care"].value:
         assessment = person.care_in_month(month)
         if assessment is not None and care.band(assessment.points_p1, assessment.points_total) is not None:
             return EntitlementDecision(True, "care assessment in force: entitled up to the month of the 21st "
                                              "birthday", (*sources, assessment.source))
-    if months_old <= 12 * count("conditions.age_limit_education", month):
-        min_credits = count("conditions.higher_education_min_credits", month)
+    if months_old <= 12 * values["conditions.age_limit_education"].value:
+        min_credits = values["conditions.higher_education_min_credits"].value
         for enrolment in person.enrolments_in_month(month):
             if enrolment.level == "secondary" or (enrolment.level == "higher" and (enrolment.credits or 0) >= min_credits):
                 return EntitlementDecision(True, f"enrolled in {enrolment.level} education: entitled up to the "

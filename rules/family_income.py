@@ -22,8 +22,8 @@ from rules.periods import period_text
 from rules.situation import Person
 
 
-@dataclass(frozen=True, slots=True)
-class FamilyIncome:
+@dataclass(frozen=True, slots=True, eq=False)  # compared and cached by identity: one object per parents,
+class FamilyIncome:  # income year and percentages (Calculator.family_income)
     income_year: int
     cents: Fraction | None  # None: unknown (a parent's assessment is missing, or no parent)
     missing: tuple[str, ...]  # parents whose assessment is missing
@@ -37,11 +37,9 @@ class FamilyIncome:
 
 def percentages(calc, month: int) -> tuple:
     """The percentages and multipliers in force in month M (their ParameterValue objects)."""
-    p = calc.parameter
-    values = (p["conditions.partner_maintenance_percent"].at_month(month),
-              p["conditions.self_employed_divisor_percent"].at_month(month),
-              p["conditions.ki_other_multiplier"].at_month(month),
-              p["conditions.ki_professional_multiplier"].at_month(month))
+    p = calc.month_values(month)
+    values = (p["conditions.partner_maintenance_percent"], p["conditions.self_employed_divisor_percent"],
+              p["conditions.ki_other_multiplier"], p["conditions.ki_professional_multiplier"])
     if None in values:
         raise ParameterError(f"income percentages not in force in {period_text(month)}")
     return values

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -39,8 +39,7 @@ class ParameterError(ValueError):
     """A parameter file is malformed, or a rule asked for a value that is not in force."""
 
 
-@dataclass(frozen=True, slots=True)
-class ParameterValue:
+class ParameterValue(NamedTuple):
     """One dated value of a parameter, as used in a computation (and shown in its trace)."""
 
     name: str

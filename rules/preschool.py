@@ -35,8 +35,8 @@ def compute(cm):
     child = cm.child
     if not child.enrolments and not child.attendance:
         return None
-    third = add_years(child.birth_date, 3)
-    if cm.month == month_of(third):
+    if cm.month == child.birth_month + 36:  # the month of the third birthday
+        third = add_years(child.birth_date, 3)
         grace = cm.param("conditions.preschool_age_3_enrolment_grace_months")
         deadline = _add_months(third, grace.value)
         amount = cm.param("preschool", (cm.month // 12) * 12)  # January of the period's calendar year

@@ -27,11 +27,11 @@ def compute(cm):
     used = []
     band = "a"
     for name, threshold in BANDS:
-        limit = cm.param(threshold)
+        limit = cm.values[threshold]
         used.append(limit)
         if age >= limit.value:
             band = name
             break
-    amount = cm.param(f"school_bonus.{band}")
+    amount = cm.values[f"school_bonus.{band}"]
     return cm.line(COMPONENT, amount.value, f"school bonus band {band.upper()}: age {max(age, 0)} on "
                    f"{reference.isoformat()}", LEGAL, (amount, *used), (("age_on_31_december", max(age, 0)),))

@@ -33,11 +33,9 @@ class IncomeTest:
 
 
 def income_test(cm) -> IncomeTest | None:
-    """Shared by social and social_transitional; computed once per household and month."""
-    memo = cm.hm.memo
-    if "income_test" not in memo:
-        memo["income_test"] = _income_test(cm)
-    return memo["income_test"]
+    """Shared by social and social_transitional; computed once per household and month, and one object for the
+    months with the same family income, thresholds and family."""
+    return cm.calc.cached(("income-test", cm.hm.household_id, cm.month), lambda: _income_test(cm))
 
 
 def _income_test(cm) -> IncomeTest | None:
@@ -45,13 +43,19 @@ def _income_test(cm) -> IncomeTest | None:
     income = cm.hm.income(year)
     if not income.known:
         return None
-    t1, t1b, t2 = cm.param("social.t1"), cm.param("social.t1b"), cm.param("social.t2")
+    values = cm.values
+    t1, t1b, t2 = values["social.t1"], values["social.t1b"], values["social.t2"]
+    hm = cm.hm
+    key = ("income-standing", income, t1, t1b, t2, len(hm.parents), hm.n, hm.has_new_system)
+    return cm.calc.cached(key, lambda: _standing(income, t1, t1b, t2, len(hm.parents), hm.n, hm.has_new_system))
+
+
+def _standing(income, t1, t1b, t2, parents: int, n: int, has_new_system: bool) -> IncomeTest:
     cents = income.cents
-    inputs = (("income_year", year), ("family_income_eur", euro(cents)),
-              ("parents_in_household", len(cm.hm.parents)), ("family_size_n", cm.hm.n))
+    inputs = (("income_year", income.income_year), ("family_income_eur", euro(cents)),
+              ("parents_in_household", parents), ("family_size_n", n))
     return IncomeTest(cents <= t1.value, t1b is not None and t1.value < cents <= t1b.value, cents <= t2.value,
-                      cm.hm.n, cm.hm.has_new_system, tuple(p for p in (t1, t1b, t2) if p is not None),
-                      inputs, income.sources)
+                      n, has_new_system, tuple(p for p in (t1, t1b, t2) if p is not None), inputs, income.sources)
 
 
 def applies_to(calc, child) -> bool:
@@ -72,6 +76,6 @@ def compute(cm):
         name, rule = "social.m3", "T1 < income <= T2 and n >= 3"
     else:
         return None
-    amount = cm.param(name)
+    amount = cm.values[name]
     return cm.line(COMPONENT, amount.value, f"social supplement: {rule}", LEGAL, (amount, *test.params),
                    test.inputs, test.sources)

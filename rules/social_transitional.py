@@ -31,6 +31,6 @@ def compute(cm):
         name, rule = "social.b12", "T1 < income <= T1b and n <= 2"
     else:
         return None
-    amount = cm.param(name)
+    amount = cm.values[name]
     return cm.line(COMPONENT, amount.value, f"transitional social supplement: {rule}", LEGAL,
                    (amount, *test.params), (*test.inputs, ("rank", rank)), (*test.sources, *rank_sources))

@@ -22,6 +22,8 @@ def _flemish_on(child, day) -> tuple[bool, str | None]:
 def compute(cm):
     child = cm.child
     birth, adopted = child.birth_date, child.adopted_on
+    if cm.month != child.birth_month and (adopted is None or cm.month != month_of(adopted)):
+        return None  # neither the month of birth nor the month of adoption
     at_birth = birth >= FROM and _flemish_on(child, birth)[0]
     if at_birth and cm.month == child.birth_month:
         amount = cm.calc.params["start"].require(birth)
