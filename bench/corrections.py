@@ -1,0 +1,109 @@
+"""Benchmark of the households agent's own work, no Kafka: folding facts, corrections and regular runs.
+
+    python -m bench.corrections --households 1000
+
+What the engine does per household, on one core, with the real state and settlement code (``tables/``): the
+facts recorded before the first month are folded, the first month is closed (its regular run), then month by
+month the facts recorded in that month are folded one by one — each one that changes a closed month makes a
+correction, computed on a calculator rebuilt for the new facts, exactly as in the engine — and the month is
+closed. Prints facts/s of the monthly phase, the cost of a correction, and children/s of the regular runs, and
+what share of the time goes to rebuilding the situation. The population is the simulator's (seeded), one state
+per simulated family.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import orjson
+
+from rules.parameters import default_parameters
+from rules.periods import parse_period, period_text
+from streams.events import decode_event
+from tables.household import HouseholdState
+from tables.settlement import correct, regular_run
+
+
+def families(households: int, seed: int, first: str, last: str):
+    """Per simulated family: its valid events as (recorded month, raw JSON), in arrival order."""
+    from sim.population import SimulationConfig, household_blocks
+
+    config = SimulationConfig(households=households, seed=seed, start=first, end=last)
+    for items in household_blocks(config):
+        events = [item[3] for item in items if isinstance(item[3], dict)]
+        if events:
+            yield [(parse_period(e["recorded_at"][:7]), orjson.dumps(e)) for e in events]
+
+
+def first_household(events) -> str | None:
+    for _, raw in events:
+        data = orjson.loads(raw)
+        if data["type"] in ("person.registered", "person.born") and data["data"].get("household_id"):
+            return data["data"]["household_id"]
+    return None
+
+
+def run(households: int, seed: int, first: str, last: str) -> dict:
+    parameters = default_parameters()
+    first_month, last_month = parse_period(first), parse_period(last)
+    figures = {"facts": 0, "corrections": 0, "correct_seconds": 0.0, "regular_seconds": 0.0, "children": 0,
+               "fold_seconds": 0.0, "rebuild_seconds": 0.0, "households": 0}
+    for events in families(households, seed, period_text(first_month - 12), last):
+        household = first_household(events)
+        if household is None:
+            continue
+        figures["households"] += 1
+        state = HouseholdState(household)
+        for month, raw in events:
+            if month < first_month:
+                state.add_fact(decode_event(raw), raw)
+        for month in range(first_month, last_month + 1):
+            closed = (first_month, month - 1) if month > first_month else None
+            for recorded, raw in events:
+                if recorded != month:
+                    continue
+                started = time.perf_counter()
+                event = decode_event(raw)
+                outcome = state.add_fact(event, raw)
+                figures["fold_seconds"] += time.perf_counter() - started
+                figures["facts"] += 1
+                if outcome.name != "ACCEPTED":
+                    continue
+                started = time.perf_counter()
+                if closed:
+                    state.calculator(parameters)  # the rebuild, timed apart from the correction itself
+                figures["rebuild_seconds"] += time.perf_counter() - started
+                started = time.perf_counter()
+                figures["corrections"] += len(correct(state, event, closed, parameters))
+                figures["correct_seconds"] += time.perf_counter() - started
+            started = time.perf_counter()
+            for instruction, _ in regular_run(state, month, parameters):
+                figures["children"] += len({line["child"] for line in instruction["lines"]})
+            figures["regular_seconds"] += time.perf_counter() - started
+            state.outbox.clear()
+    monthly = figures["fold_seconds"] + figures["rebuild_seconds"] + figures["correct_seconds"]
+    figures.update({
+        "facts_per_second": round(figures["facts"] / monthly) if monthly else None,
+        "ms_per_correction": round(1000 * (figures["rebuild_seconds"] + figures["correct_seconds"])
+                                   / max(figures["corrections"], 1), 2),
+        "regular_children_per_second": round(figures["children"] / figures["regular_seconds"]),
+        "rebuild_share": round(figures["rebuild_seconds"] / monthly, 3) if monthly else None,
+    })
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=21)
+    parser.add_argument("--from", dest="first", default="2024-01")
+    parser.add_argument("--to", dest="last", default="2024-12")
+    args = parser.parse_args(argv)
+    figures = run(args.households, args.seed, args.first, args.last)
+    for name, value in figures.items():
+        print(f"{name:>28}: {round(value, 2) if isinstance(value, float) else value}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
