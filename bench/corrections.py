@@ -21,7 +21,7 @@ from rules.parameters import default_parameters
 from rules.periods import parse_period, period_text
 from streams.events import decode_event
 from tables.household import HouseholdState
-from tables.settlement import correct, regular_run
+from tables.settlement import affected_months, correct, regular_run
 
 
 def families(households: int, seed: int, first: str, last: str):
@@ -70,8 +70,8 @@ def run(households: int, seed: int, first: str, last: str) -> dict:
                 if outcome.name != "ACCEPTED":
                     continue
                 started = time.perf_counter()
-                if closed:
-                    state.calculator(parameters)  # the rebuild, timed apart from the correction itself
+                if closed and any(m >= closed[0] for m in affected_months(event, closed[1])):
+                    state.calculator(parameters)  # the rebuild correct() needs, timed apart from the rest
                 figures["rebuild_seconds"] += time.perf_counter() - started
                 started = time.perf_counter()
                 figures["corrections"] += len(correct(state, event, closed, parameters))
