@@ -66,7 +66,14 @@ def register(engine: Engine) -> None:
     def settle_outbox(state: HouseholdState) -> bool:
         """Drop acknowledged entries; True when the state changed. Unacknowledged ones stay (sent again)."""
         before = len(state.outbox)
-        state.outbox = [e for e in state.outbox if e["instruction"]["instruction_id"] not in confirmed]
+        kept = []
+        for entry in state.outbox:
+            instruction_id = entry["instruction"]["instruction_id"]
+            if instruction_id in confirmed:
+                confirmed.discard(instruction_id)  # settled: the set holds only ids still in some outbox
+            else:
+                kept.append(entry)
+        state.outbox = kept
         if not state.outbox:
             pending.pop(state.household_id, None)
         return len(state.outbox) != before

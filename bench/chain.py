@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import shutil
 import time
 import urllib.request
@@ -98,6 +99,15 @@ def peak_rss_mib(pid: int | None) -> float | None:
     except (OSError, ValueError):
         return None
     return None
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds a process has used so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Replay:
@@ -274,7 +284,9 @@ def run_chain(options: ChainOptions, bootstrap: str, workdir: Path, say=print) -
                 return await replay_file(replay, events_path, parse_period(options.first),
                                          parse_period(options.last))
 
+        cpu_before = sum(cpu_seconds(w.pid) for w in workers)
         replayed = asyncio.run(feed())
+        replayed["worker_cpu_seconds"] = sum(cpu_seconds(w.pid) for w in workers) - cpu_before
         peak = [peak_rss_mib(w.pid) for w in workers]  # before a restart resets a worker's high-water mark
         replayed["regular_run_seconds"] = sum(metric(w.web_port, "groeipakket_period_close_seconds_sum") or 0
                                               for w in workers)  # the engine's own time, without the wait
@@ -326,6 +338,7 @@ def summarise(replayed: dict, payments, latencies: list[float], report) -> dict:
     return {
         "source_records": replayed["records"], "replay_seconds": replayed["send_seconds"],
         "source_events_per_second": replayed["records"] / replayed["send_seconds"],
+        "worker_cpu_ms_per_record": 1000 * replayed["worker_cpu_seconds"] / replayed["records"],
         "closes": {p: round(s, 2) for p, s in closes.items()},
         "children_paid_per_period": {p: len(c) for p, c in sorted(children.items())},
         "close_seconds_per_100k_children": sum(per_100k) / len(per_100k) if per_100k else None,

@@ -40,6 +40,8 @@ def table(figures: dict) -> str:
         ("source records (replayed)", f"{figures['source_records']:,}"),
         ("source events/s (end to end)", f"{rate:,.0f}  ({rate / ceiling:.1%} of the raw consume rate, "
                                          f"{rate / NAIVE_FAUST_EVENTS_PER_SECOND:.2f}x the naive Faust pipeline)"),
+        ("worker CPU per source record", f"{figures['worker_cpu_ms_per_record']:.2f} ms (replay and closes, all "
+                                         "workers)"),
         ("raw consume rate (same broker)", f"{ceiling:,.0f} records/s"),
         ("instructions (distinct)", f"{figures['instructions']:,}"),
         ("instructions/s in period closes", f"{figures['instructions_per_second_in_closes'] or 0:,.0f}"),
