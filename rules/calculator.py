@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rules import (age_supplement, basic, basic_transitional, care, childcare, entitlement, family_income, foster,
-                   orphan, preschool, regime, school_allowance, school_bonus, social, social_transitional, start,
-                   support)
+from rules import (age_supplement, basic, basic_transitional, care, changes, childcare, entitlement, family_income,
+                   foster, orphan, preschool, regime, school_allowance, school_bonus, social, social_transitional,
+                   start, support)
 from rules.parameters import Parameters, ParameterValue, default_parameters
-from rules.periods import month_last_day
+from rules.periods import allocation_year_start, month_last_day
 from rules.situation import Person, Situation
 from rules.trace import Entitlement
 
@@ -113,6 +113,10 @@ class Calculator:
         self._members: dict[str, list[Person]] = {}
         self._shared: dict[tuple, tuple] = {}
         self._decisions: dict[entitlement.EntitlementDecision, entitlement.EntitlementDecision] = {}
+        self._person_changes: dict[str, set[int]] = {}
+        self._fact_changes: dict[str, set[int]] = {}
+        self._ages: set[int] | None = None
+        self._parameter_changes: set[int] | None = None
         self._cache: dict[tuple, object] = {}  # per-rule caches (ranks, eldest child, school allowance decisions)
 
     @classmethod
@@ -199,6 +203,31 @@ class Calculator:
             result = self._incomes[key] = family_income.compute(self, parents, income_year, month)
         return result
 
+    @property
+    def parameter_change_months(self) -> set[int]:
+        if self._parameter_changes is None:
+            self._parameter_changes = changes.parameter_months(self.params)
+        return self._parameter_changes
+
+    def fact_change_months(self, household_id: str) -> set[int]:
+        months = self._fact_changes.get(household_id)
+        if months is None:
+            months = self._fact_changes[household_id] = changes.fact_months(self, household_id)
+        return months
+
+    def same_facts_as_month_before(self, household_id: str, month: int) -> bool:
+        """Whether the household's facts in M are those of M−1 (the school allowance aside): see rules.changes."""
+        return not changes.is_change_month(month, self.fact_change_months(household_id))
+
+    def person_change_months(self, person: Person) -> set[int]:
+        months = self._person_changes.get(person.insz)
+        if months is None:
+            if self._ages is None:
+                self._ages = changes.ages_in_years(self.params)
+            months = self._person_changes[person.insz] = changes.person_months(person, self.situation.persons,
+                                                                                self._ages)
+        return months
+
     def cached(self, key: tuple, compute):
         value = self._cache.get(key, _MISSING)
         if value is _MISSING:
@@ -228,13 +257,25 @@ class Calculator:
         return lines
 
     def entitlements(self, months: Iterable[int], households: Iterable[str] | None = None) -> list[Entitlement]:
-        """Every non-zero entitlement of the given households (default: all) for the given months."""
+        """Every non-zero entitlement of the given households (default: all) for the given months.
+
+        A month that follows the month before and is not a change month of the household (:mod:`rules.changes`)
+        has the same facts: its lines are those of the month before, re-dated."""
         household_ids = sorted(households if households is not None else self.situation.members_ever)
         months = list(months)
+        years = sorted({allocation_year_start(month) for month in months})
         result: list[Entitlement] = []
         for household_id in household_ids:
+            change_months = changes.household_months(self, household_id, years)
+            lines: list[Entitlement] = []
+            previous = None
             for month in months:
-                result.extend(self.household_entitlements(household_id, month))
+                if previous == month - 1 and not changes.is_change_month(month, change_months):
+                    lines = [line.in_month(month) for line in lines]
+                else:
+                    lines = self.household_entitlements(household_id, month)
+                result.extend(lines)
+                previous = month
         return result
 
     def child_entitlements(self, insz: str, month: int) -> tuple[list[Entitlement], str]:

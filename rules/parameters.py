@@ -65,6 +65,11 @@ class Parameter:
     _month_cache: dict[int, ParameterValue | None] = field(default_factory=dict, repr=False)
     problems: list[str] = field(default_factory=list)
 
+    @property
+    def dates(self) -> list[dt.date]:
+        """The dates on which a value starts (or the parameter ends), in order."""
+        return self._starts
+
     def at(self, day: dt.date) -> ParameterValue | None:
         """The value in force on ``day`` (None before the first date or after an end)."""
         i = bisect.bisect_right(self._starts, day) - 1

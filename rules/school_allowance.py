@@ -30,12 +30,21 @@ def applies_to(calc, child) -> bool:
 def compute(cm):
     if not cm.child.enrolments:
         return None
-    year = allocation_year_start(cm.month)
-    decision = cm.calc.cached(("school-allowance", cm.child.insz, year), lambda: decide(cm.calc, cm.child, year))
+    decision = _decision(cm.calc, cm.child, allocation_year_start(cm.month))
     if decision is None or decision[0] != cm.month:
         return None
     _, amount, rule, params, inputs, sources = decision
     return cm.line(COMPONENT, amount, rule, LEGAL, params, inputs, sources)
+
+
+def due_month(calc, child, year: int) -> int | None:
+    """The month in which the pupil's allowance for school year ``year`` is due (None: none is due)."""
+    decision = _decision(calc, child, year)
+    return decision[0] if decision is not None else None
+
+
+def _decision(calc, child, year: int):
+    return calc.cached(("school-allowance", child.insz, year), lambda: decide(calc, child, year))
 
 
 def _level_amount(calc, level: str, income: Fraction, low: int, high: int, september: int):
@@ -70,12 +79,18 @@ def decide(calc, child, year: int):
     if thresholds is None:
         return None
     points_of: dict[str, int] = {}  # points by September household (the same for every month of S)
+    previous_household = None  # the pupil's household in the month before (which gave nothing)
     for month in range(september, september + 12):
+        place = calc.child_household(child, month)
+        household = place[0] if place is not None else None
+        if household is not None and household == previous_household and calc.same_facts_as_month_before(
+                household, month):
+            continue  # the same facts as the month before, which gave nothing
+        previous_household = household
         levels = [e for e in child.enrolments_in_month(month) if e in school
                   and (e.level != "preschool" or month >= child.birth_month + 36)]
         if not levels or not calc.entitlement(child, month).entitled:
             continue
-        place = calc.child_household(child, month)
         if place is None:
             continue
         income = calc.household_month(place[0], month).income(year - 2)

@@ -27,6 +27,11 @@ class Entitlement:
     inputs: tuple[tuple[str, object], ...]
     sources: tuple[str, ...]
 
+    def in_month(self, month: int) -> "Entitlement":
+        """The same line for another month with the same facts (see :mod:`rules.changes`)."""
+        return Entitlement(self.household_id, self.child, self.component, month, self.amount_cents, self.rule,
+                           self.legal, self.params, self.inputs, self.sources)
+
     @property
     def period(self) -> str:
         return period_text(self.month)

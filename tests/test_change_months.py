@@ -1,0 +1,69 @@
+"""Change months (rules/changes.py): re-dating the lines of a period of constant facts gives exactly what the
+computation month by month gives — amounts and traces — over simulated and random populations."""
+import orjson
+import pytest
+
+from rules.calculator import Calculator
+from rules.situation import Situation
+from sim.population import SimulationConfig, generate_events
+from streams.events import decode_event
+from tables.facts import FactStore, fold
+from tests.builders import Scenario
+from tests.test_properties import MONTHS, random_households
+
+
+def _month_by_month(calc: Calculator, months) -> list[dict]:
+    return [line.explanation() for household_id in sorted(calc.situation.members_ever) for month in months
+            for line in calc.household_entitlements(household_id, month)]
+
+
+def _same_result(situation: Situation, months) -> None:
+    redated = [line.explanation() for line in Calculator(situation).entitlements(months)]
+    assert redated == _month_by_month(Calculator(situation), months)
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_simulated_population_over_three_years(seed):
+    store = FactStore()
+    for event in generate_events(SimulationConfig(households=120, seed=seed, start="2021-09", end="2024-09")):
+        store.add(decode_event(orjson.dumps(event)))
+    _same_result(Situation(store), range(2021 * 12 + 8, 2024 * 12 + 9))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_households_with_moves_deaths_care_and_school(seed):
+    _same_result(Situation(fold(random_households(seed, households=4).decoded())), MONTHS)
+
+
+def test_months_out_of_order_or_with_gaps():
+    situation = Situation(fold(random_households(5, households=3).decoded()))
+    months = [2024 * 12 + 3, 2024 * 12 + 1, 2024 * 12 + 2, 2024 * 12 + 6, 2024 * 12 + 7, 2023 * 12 + 11]
+    _same_result(situation, months)
+
+
+def test_a_parent_in_another_household_dies():
+    s = Scenario("H-A")
+    mother = s.parent("1980-01-01")
+    father = s.parent("1978-01-01", household="H-B")
+    s.child("2012-05-01", [mother, father], legacy_group="LG-A", since="2012-05-01")
+    s.child("2020-03-01", [mother, father])
+    s.died(father, "2024-03-12")  # orphan supplement and the switch to the new system from March 2024
+    _same_result(Situation(fold(s.decoded())), MONTHS)
+
+
+def test_the_eldest_of_a_legacy_group_in_another_household_stops_being_entitled():
+    s = Scenario("H-A")
+    mother = s.parent("1975-01-01")
+    father = s.parent("1974-01-01", household="H-B")
+    s.child("2010-02-01", [mother, father], legacy_group="LG-AB", since="2010-02-01")
+    eldest = s.child("2007-02-01", [mother, father], household="H-B", legacy_group="LG-AB", since="2007-02-01")
+    s.moved(eldest, "2024-04-10", household="H-B", region="brussels")  # the younger child is the eldest from May
+    _same_result(Situation(fold(s.decoded())), MONTHS)
+
+
+def test_preschool_supplement_in_the_month_of_the_third_birthday():
+    s = Scenario("H-A")
+    mother = s.parent("1990-01-01")
+    child = s.child("2021-05-15", [mother])
+    s.enrolled(child, "2023-2024", "preschool", "2023-09-01")  # no tax assessment: no school allowance
+    _same_result(Situation(fold(s.decoded())), MONTHS)
