@@ -63,6 +63,8 @@ def register(engine: Engine, router) -> None:
                 except Exception as exc:
                     log.exception("could not route %s/%s/%s", message.topic, message.partition, message.offset)
                     await refuse(dlq, record, "internal_error", type(exc).__name__)
+                finally:
+                    router.flush()
 
         ingest.__name__ = f"ingest_{source_name.replace('.', '_')}"
         ingest.__qualname__ = ingest.__name__

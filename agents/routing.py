@@ -44,10 +44,22 @@ class Router:
         self.household_events = names.household_events_topic(engine.settings.app_id)
         self.person_events = names.person_events_topic(engine.settings.app_id)
         self.parked: set[str] = set()
+        self._changed: dict[str, bytes] = {}  # entries changed by the message being handled, written by flush()
+
+    def _read(self, key: str) -> bytes | None:
+        """An entry as the message being handled left it, else as the table has it."""
+        return self._changed.get(key) or self.persons.get(key)
 
     def _load(self, person: str) -> dict:
-        raw = self.persons.get(person)
+        raw = self._read(person)
         return orjson.loads(raw) if raw else {"households": [], "facts": {}}
+
+    def flush(self) -> None:
+        """Write every entry the message changed, once (a registration changes its subject twice: the fact and
+        the link). Called by the agents at the end of each message, inside its iteration."""
+        for key, raw in self._changed.items():
+            self.persons[key] = raw
+        self._changed.clear()
 
     async def _forward(self, household: str, raw: bytes) -> None:
         await self.send(self.household_events, household.encode(), raw, {"gp-kind": FACT})
@@ -124,7 +136,7 @@ class Router:
 
     async def registry(self, key: str, message: dict, origin: str = "") -> None:
         """A household's registry entry learns a member or a related household, and links the two sides."""
-        raw = self.persons.get(key)
+        raw = self._read(key)
         entry = orjson.loads(raw) if raw else {"members": [], "related": []}
         redelivered = _made_by(entry, origin)
         if "member" in message:
@@ -148,7 +160,7 @@ class Router:
 
     async def legacy_member(self, group_key: str, person: str, household: str, origin: str = "") -> None:
         """A member of a legacy group is (also) in ``household``: link the group across households."""
-        raw = self.persons.get(group_key)
+        raw = self._read(group_key)
         entry = orjson.loads(raw) if raw else {"members": {}}
         redelivered = _made_by(entry, origin)
         households = entry["members"].setdefault(person, [])
@@ -169,7 +181,7 @@ class Router:
             recent = entry.setdefault("by", [])
             recent.append(origin)
             del recent[:-RECENT_ORIGINS]
-        self.persons[key] = orjson.dumps(entry)
+        self._changed[key] = orjson.dumps(entry)
 
 
 def origin_of(record) -> str:
@@ -212,3 +224,5 @@ def register(engine: Engine, router: Router) -> None:
             except Exception as exc:  # never let one message stop the agent; the message is kept in the DLQ
                 log.exception("link failed at %s/%s", record.message.partition, record.message.offset)
                 await refuse(dlq, record, "internal_error", f"routing failed: {type(exc).__name__}")
+            finally:
+                router.flush()

@@ -18,11 +18,19 @@ def router() -> tuple[Router, dict, list]:
         sent.append((topic, key.decode(), headers["gp-kind"].decode(), value))
 
     engine = SimpleNamespace(persons=table, settings=SimpleNamespace(app_id="gp"), send=send)
-    return Router(engine), table, sent
+    ROUTERS.append(Router(engine))
+    return ROUTERS[-1], table, sent
+
+
+ROUTERS: list[Router] = []
 
 
 def run(coroutine):
-    return asyncio.run(coroutine)
+    """One message handled: the call, then the agent's flush of the entries it changed."""
+    result = asyncio.run(coroutine)
+    for r in ROUTERS:
+        r.flush()
+    return result
 
 
 def test_a_fact_for_a_linked_person_is_forwarded_once_and_again_only_when_its_own_message_comes_again():
