@@ -11,6 +11,7 @@ component's rule module for its amount, in the order the rules depend on each ot
 """
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 
 from rules import (age_supplement, basic, basic_transitional, care, changes, childcare, entitlement, family_income,
@@ -113,7 +114,11 @@ class Calculator:
         self._members: dict[str, list[Person]] = {}
         self._shared: dict[tuple, tuple] = {}
         self._decisions: dict[entitlement.EntitlementDecision, entitlement.EntitlementDecision] = {}
-        self._person_changes: dict[str, set[int]] = {}
+        self._person_changes: dict[str, tuple[int, ...]] = {}
+        # The latest (month, value) computed per person, reused while none of its facts changes.
+        self._last_place: dict[str, tuple] = {}
+        self._last_decision: dict[str, tuple] = {}
+        self._last_regime: dict[str, tuple] = {}
         self._fact_changes: dict[str, set[int]] = {}
         self._ages: set[int] | None = None
         self._parameter_changes: set[int] | None = None
@@ -141,6 +146,10 @@ class Calculator:
         place = self._places.get(key, _MISSING)
         if place is not _MISSING:
             return place
+        last = self._last_place.get(person.insz)
+        if last is not None and self.unchanged_since(person, last[0], month):
+            place = self._places[key] = last[1]
+            return place
         place = None
         day = person.reference_day(month)
         if day is not None and person.birth_date is not None:
@@ -152,16 +161,31 @@ class Calculator:
                 if membership is not None and membership.role == "child":
                     place = (membership.household, membership.source, None)
         self._places[key] = place
+        self._last_place[person.insz] = (month, place)
         return place
 
     def entitlement(self, person: Person, month: int) -> entitlement.EntitlementDecision:
         key = (person.insz, month)
         decision = self._entitlements.get(key)
         if decision is None:
+            last = self._last_decision.get(person.insz)
+            if last is not None and self.unchanged_since(person, last[0], month):
+                decision = self._entitlements[key] = last[1]
+                return decision
             decision = entitlement.decide(person, month, self.month_values(month))
             # A child's decision is mostly the same month after month: one object for equal decisions.
             decision = self._entitlements[key] = self._decisions.setdefault(decision, decision)
+            self._last_decision[person.insz] = (month, decision)
         return decision
+
+    def unchanged_since(self, person: Person, earlier: int, month: int) -> bool:
+        """Whether no fact of the person read by the rules (nor a parameter) changes after month ``earlier`` up
+        to month M (rules.changes): what was derived from them for ``earlier`` holds in M."""
+        if earlier > month:
+            return False
+        months = self.person_change_months(person)
+        i = bisect.bisect_right(months, earlier)
+        return i == len(months) or months[i] > month
 
     def regime(self, person: Person, month: int) -> str:
         if person.legacy_group is None:
@@ -169,7 +193,12 @@ class Calculator:
         key = ("regime", person.insz, month)
         value = self._cache.get(key)
         if value is None:
+            last = self._last_regime.get(person.insz)
+            if last is not None and self.unchanged_since(person, last[0], month):
+                value = self._cache[key] = last[1]
+                return value
             value = self._cache[key] = regime.regime(self, person, month)
+            self._last_regime[person.insz] = (month, value)
         return value
 
     def members(self, household_id: str) -> list[Person]:
@@ -219,13 +248,13 @@ class Calculator:
         """Whether the household's facts in M are those of M−1 (the school allowance aside): see rules.changes."""
         return not changes.is_change_month(month, self.fact_change_months(household_id))
 
-    def person_change_months(self, person: Person) -> set[int]:
+    def person_change_months(self, person: Person) -> tuple[int, ...]:
         months = self._person_changes.get(person.insz)
         if months is None:
             if self._ages is None:
                 self._ages = changes.ages_in_years(self.params)
-            months = self._person_changes[person.insz] = changes.person_months(person, self.situation.persons,
-                                                                                self._ages)
+            months = self._person_changes[person.insz] = changes.person_months(
+                person, self.situation.persons, self._ages, self.parameter_change_months)
         return months
 
     def cached(self, key: tuple, compute):
@@ -259,23 +288,26 @@ class Calculator:
     def entitlements(self, months: Iterable[int], households: Iterable[str] | None = None) -> list[Entitlement]:
         """Every non-zero entitlement of the given households (default: all) for the given months.
 
-        A month that follows the month before and is not a change month of the household (:mod:`rules.changes`)
-        has the same facts: its lines are those of the month before, re-dated."""
+        A month with the same facts as an earlier month of the batch (:mod:`rules.changes`: mostly the month
+        before, when it is not a change month of the household) gets the lines of that month, re-dated."""
         household_ids = sorted(households if households is not None else self.situation.members_ever)
         months = list(months)
         years = sorted({allocation_year_start(month) for month in months})
         result: list[Entitlement] = []
         for household_id in household_ids:
             change_months = changes.household_months(self, household_id, years)
-            lines: list[Entitlement] = []
-            previous = None
+            done: dict[int, list[Entitlement]] = {}
             for month in months:
-                if previous == month - 1 and not changes.is_change_month(month, change_months):
-                    lines = [line.in_month(month) for line in lines]
+                same = changes.month_with_same_facts(month, done, change_months)
+                if same is not None:
+                    lines = [line.in_month(month) for line in done[same]]
                 else:
                     lines = self.household_entitlements(household_id, month)
                 result.extend(lines)
-                previous = month
+                done[month] = lines
+            # Its household-months served this household's months (and its children's school allowance): drop
+            # them, so that a batch over a whole population does not keep them all.
+            self._household_months.clear()
         return result
 
     def child_entitlements(self, insz: str, month: int) -> tuple[list[Entitlement], str]:

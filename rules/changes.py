@@ -7,7 +7,8 @@ for the months that follow. A change month is a month in which at least one of t
 before:
 
 - the parameters: a value dated d is first in force in the month of d (d the 1st) or the next one;
-- every July and August (school bonus, §6.1) and every September (allocation year and income year, §4.4; school
+- every July and August (school bonus, §6.1; August has the facts of June when none changed in July and
+  August) and every September (allocation year and income year, §4.4; school
   year, §6.4);
 - of every person ever a member of (or placed in) the household, and of every member of the legacy groups of
   those persons (the eldest entitled transitional child, §4.3): the month of birth and of death; every
@@ -48,28 +49,31 @@ def ages_in_years(params) -> set[int]:
     return {value.value for name in AGE_PARAMETERS for value in params[name].values if value is not None}
 
 
-def person_months(person: Person, persons: dict[str, Person], ages: set[int]) -> set[int]:
-    """The months in which a fact about ``person`` read by the rules starts or ends (and the months after)."""
-    days = [person.died_on, person.adopted_on]
+def person_months(person: Person, persons: dict[str, Person], ages: set[int], parameters: set[int]) -> tuple[int, ...]:
+    """The change months due to the facts about ``person`` the rules read, and to the parameters."""
+    days = [person.died_on, person.adopted_on]  # the month of the date and the month after
     days += [membership.start for membership in person.memberships]
     for placement in person.placements:
         days += (placement.start, placement.end)
-    for start, parents, _ in person.parents:
-        days.append(start)
-        days += [persons[insz].died_on for insz in parents if insz in persons]
-    for assessment in person.care:
-        days += (assessment.start, assessment.end)
+    days += [start for start, _, _ in person.parents]
     for reports in person.attendance.values():
         days += [report.as_of for report in reports]
     months = {month_of(day) for day in days if day is not None}
-    for enrolment in person.enrolments:
-        months.update((enrolment.first_month, enrolment.last_month))
     months.update(person.childcare)
     if person.birth_date is not None:
-        months.add(person.birth_month)
-        months.add(person.birth_month + 36)  # third birthday
-        months.update(person.birth_month + 12 * age for age in ages)
-    return months | {month + 1 for month in months}
+        months.update((person.birth_month, person.birth_month + 36))  # birth, third birthday
+    months |= {month + 1 for month in months}
+    # Facts that hold from a month to a month (both included), and deaths counted from their month.
+    for assessment in person.care:
+        months.update((month_of(assessment.start), month_of(assessment.end) + 1))
+    for enrolment in person.enrolments:
+        months.update((enrolment.first_month, enrolment.last_month + 1))
+    for _, parents, _ in person.parents:
+        months.update(month_of(persons[insz].died_on) for insz in parents
+                      if insz in persons and persons[insz].died_on is not None)
+    if person.birth_date is not None:  # an age limit or band passed: from the month after that birthday's month
+        months.update(person.birth_month + 12 * age + 1 for age in ages)
+    return tuple(sorted(months | parameters))
 
 
 def fact_months(calc, household_id: str) -> set[int]:
@@ -83,7 +87,7 @@ def fact_months(calc, household_id: str) -> set[int]:
             people.update((other.insz, other) for other in groups.get(person.legacy_group, ()))
     months = set(calc.parameter_change_months)
     for person in people.values():
-        months |= calc.person_change_months(person)
+        months.update(calc.person_change_months(person))
     return months
 
 
@@ -101,3 +105,15 @@ def household_months(calc, household_id: str, years: list[int]) -> set[int]:
 
 def is_change_month(month: int, changes: set[int]) -> bool:
     return month % 12 in YEARLY_MONTHS or month in changes
+
+
+def month_with_same_facts(month: int, done: dict, changes: set[int]) -> int | None:
+    """An earlier month in ``done`` with the same lines as ``month`` but for the period, or None: the month
+    before when ``month`` is not a change month; for August, June when no fact changed in July or August (July
+    only adds the school bonus)."""
+    if month - 1 in done and not is_change_month(month, changes):
+        return month - 1
+    if (month % 12 == 7 and month - 1 in done and month - 2 in done and month - 1 not in changes
+            and month not in changes):
+        return month - 2
+    return None

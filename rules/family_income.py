@@ -51,7 +51,8 @@ def compute(calc, parents: list[Person], income_year: int, month: int) -> Family
     maintenance, divisor, ki_other, ki_professional = params
     if not parents:
         return FamilyIncome(income_year, None, (), params, ())
-    total, missing, sources = Fraction(0), [], []
+    # Exact sums in integers: whole cents, self-employed cents (× 100 / divisor) and hundredths of a cent.
+    cents, self_employed, hundredths, missing, sources = 0, 0, 0, [], []
     for parent in parents:
         assessment = parent.tax.get(income_year)
         if assessment is None:
@@ -59,15 +60,17 @@ def compute(calc, parents: list[Person], income_year: int, month: int) -> Family
             continue
         data, source = assessment
         sources.append(source)
-        total += data.taxable_income_cents
-        total += Fraction(data.self_employed_net_cents or 0) * 100 / divisor.value
-        total += Fraction((data.partner_maintenance_received_cents or 0) * maintenance.value, 100)
-        total -= Fraction((data.partner_maintenance_paid_cents or 0) * maintenance.value, 100)
+        cents += data.taxable_income_cents
+        self_employed += data.self_employed_net_cents or 0
+        hundredths += (data.partner_maintenance_received_cents or 0) * maintenance.value
+        hundredths -= (data.partner_maintenance_paid_cents or 0) * maintenance.value
         for estate, estate_source in parent.property.get(income_year, ()):
             factor = {"other": ki_other.value, "professional": ki_professional.value}.get(estate.use, 0)
             if factor:
-                total += Fraction(estate.ki_indexed_cents * estate.share_percent * factor, 100)
+                hundredths += estate.ki_indexed_cents * estate.share_percent * factor
                 sources.append(estate_source)
     if missing:
         return FamilyIncome(income_year, None, tuple(missing), params, tuple(sources))
+    total = Fraction(cents * 100 * divisor.value + self_employed * 100 * 100 + hundredths * divisor.value,
+                     100 * divisor.value)
     return FamilyIncome(income_year, total, (), params, tuple(sources))
