@@ -48,6 +48,7 @@ def run(households: int, seed: int, first: str, last: str) -> dict:
     first_month, last_month = parse_period(first), parse_period(last)
     figures = {"facts": 0, "corrections": 0, "correct_seconds": 0.0, "regular_seconds": 0.0, "children": 0,
                "fold_seconds": 0.0, "rebuild_seconds": 0.0, "households": 0}
+    by_type: dict[str, list] = {}  # event type -> [facts, seconds of rebuild and correction]
     for events in families(households, seed, period_text(first_month - 12), last):
         household = first_household(events)
         if household is None:
@@ -69,13 +70,16 @@ def run(households: int, seed: int, first: str, last: str) -> dict:
                 figures["facts"] += 1
                 if outcome.name != "ACCEPTED":
                     continue
-                started = time.perf_counter()
+                started = rebuild_started = time.perf_counter()
                 if closed and any(m >= closed[0] for m in affected_months(event, closed[1])):
                     state.calculator(parameters)  # the rebuild correct() needs, timed apart from the rest
                 figures["rebuild_seconds"] += time.perf_counter() - started
                 started = time.perf_counter()
                 figures["corrections"] += len(correct(state, event, closed, parameters))
                 figures["correct_seconds"] += time.perf_counter() - started
+                cost = by_type.setdefault(event.type, [0, 0.0])
+                cost[0] += 1
+                cost[1] += time.perf_counter() - rebuild_started
             started = time.perf_counter()
             for instruction, _ in regular_run(state, month, parameters):
                 figures["children"] += len({line["child"] for line in instruction["lines"]})
@@ -89,6 +93,8 @@ def run(households: int, seed: int, first: str, last: str) -> dict:
         "regular_children_per_second": round(figures["children"] / figures["regular_seconds"]),
         "rebuild_share": round(figures["rebuild_seconds"] / monthly, 3) if monthly else None,
     })
+    figures["by_type"] = {kind: {"facts": n, "ms_per_fact": round(1000 * seconds / n, 2)}
+                          for kind, (n, seconds) in sorted(by_type.items(), key=lambda item: -item[1][1])}
     return figures
 
 
@@ -100,8 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--to", dest="last", default="2024-12")
     args = parser.parse_args(argv)
     figures = run(args.households, args.seed, args.first, args.last)
+    by_type = figures.pop("by_type")
     for name, value in figures.items():
         print(f"{name:>28}: {round(value, 2) if isinstance(value, float) else value}")
+    print("  per event type (monthly phase, rebuild and correction):")
+    for kind, cost in by_type.items():
+        print(f"    {kind:<26} {cost['facts']:>7} facts  {cost['ms_per_fact']:>7.2f} ms each")
     return 0
 
 
