@@ -11,7 +11,6 @@ component's rule module for its amount, in the order the rules depend on each ot
 """
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable
 
 from rules import (age_supplement, basic, basic_transitional, care, changes, childcare, entitlement, family_income,
@@ -34,8 +33,13 @@ class HouseholdMonth:
 
     __slots__ = ("calc", "household_id", "month", "children", "_entitled", "_has_new_system", "parents")
 
-    def __init__(self, calc: "Calculator", household_id: str, month: int):
+    def __init__(self, calc: "Calculator", household_id: str, month: int,
+                 same_facts_as: HouseholdMonth | None = None):
         self.calc, self.household_id, self.month = calc, household_id, month
+        if same_facts_as is not None:  # a month with the same facts (rules.changes): the same members
+            self.children, self.parents = same_facts_as.children, same_facts_as.parents
+            self._entitled, self._has_new_system = same_facts_as._entitled, same_facts_as._has_new_system
+            return
         last = month_last_day(month)
         self.children: list[tuple[Person, str]] = []  # (child, source of its membership or placement)
         self.parents: list[Person] = []
@@ -115,13 +119,18 @@ class Calculator:
         self._shared: dict[tuple, tuple] = {}
         self._decisions: dict[entitlement.EntitlementDecision, entitlement.EntitlementDecision] = {}
         self._person_changes: dict[str, tuple[int, ...]] = {}
-        # The latest (month, value) computed per person, reused while none of its facts changes.
+        # The latest (month, last month with the same facts, value) computed per person or household, reused
+        # up to that last month.
         self._last_place: dict[str, tuple] = {}
         self._last_decision: dict[str, tuple] = {}
         self._last_regime: dict[str, tuple] = {}
-        self._fact_changes: dict[str, set[int]] = {}
+        self._last_household_month: dict[str, tuple] = {}
+        self._fact_changes: dict[str, tuple[int, ...]] = {}
         self._ages: set[int] | None = None
-        self._parameter_changes: set[int] | None = None
+        # The months in which a parameter changes (rules.changes): any, and one read by the entitlement.
+        self.parameter_change_months = changes.parameter_months(self.params)
+        self.entitlement_parameter_months = changes.parameter_months(
+            [self.params[name] for name in entitlement.PARAMETERS])
         self._cache: dict[tuple, object] = {}  # per-rule caches (ranks, eldest child, school allowance decisions)
 
     @classmethod
@@ -147,8 +156,8 @@ class Calculator:
         if place is not _MISSING:
             return place
         last = self._last_place.get(person.insz)
-        if last is not None and self.unchanged_since(person, last[0], month):
-            place = self._places[key] = last[1]
+        if last is not None and last[0] <= month <= last[1]:
+            place = self._places[key] = last[2]
             return place
         place = None
         day = person.reference_day(month)
@@ -161,7 +170,7 @@ class Calculator:
                 if membership is not None and membership.role == "child":
                     place = (membership.household, membership.source, None)
         self._places[key] = place
-        self._last_place[person.insz] = (month, place)
+        self._last_place[person.insz] = (month, self.facts_hold_through(person, month, ()), place)
         return place
 
     def entitlement(self, person: Person, month: int) -> entitlement.EntitlementDecision:
@@ -169,23 +178,22 @@ class Calculator:
         decision = self._entitlements.get(key)
         if decision is None:
             last = self._last_decision.get(person.insz)
-            if last is not None and self.unchanged_since(person, last[0], month):
-                decision = self._entitlements[key] = last[1]
+            if last is not None and last[0] <= month <= last[1]:
+                decision = self._entitlements[key] = last[2]
                 return decision
             decision = entitlement.decide(person, month, self.month_values(month))
             # A child's decision is mostly the same month after month: one object for equal decisions.
             decision = self._entitlements[key] = self._decisions.setdefault(decision, decision)
-            self._last_decision[person.insz] = (month, decision)
+            self._last_decision[person.insz] = (month, self.facts_hold_through(
+                person, month, self.entitlement_parameter_months), decision)
         return decision
 
-    def unchanged_since(self, person: Person, earlier: int, month: int) -> bool:
-        """Whether no fact of the person read by the rules (nor a parameter) changes after month ``earlier`` up
-        to month M (rules.changes): what was derived from them for ``earlier`` holds in M."""
-        if earlier > month:
-            return False
-        months = self.person_change_months(person)
-        i = bisect.bisect_right(months, earlier)
-        return i == len(months) or months[i] > month
+    def facts_hold_through(self, person: Person, month: int, parameter_months: tuple[int, ...]) -> int:
+        """The last month from M on in which none of the person's facts read by the rules, nor a parameter
+        whose change months are ``parameter_months``, has changed since M (rules.changes): what is derived from
+        them for M holds up to it."""
+        return min(changes.last_month_before_change(self.person_change_months(person), month),
+                   changes.last_month_before_change(parameter_months, month))
 
     def regime(self, person: Person, month: int) -> str:
         if person.legacy_group is None:
@@ -194,11 +202,11 @@ class Calculator:
         value = self._cache.get(key)
         if value is None:
             last = self._last_regime.get(person.insz)
-            if last is not None and self.unchanged_since(person, last[0], month):
-                value = self._cache[key] = last[1]
+            if last is not None and last[0] <= month <= last[1]:
+                value = self._cache[key] = last[2]
                 return value
             value = self._cache[key] = regime.regime(self, person, month)
-            self._last_regime[person.insz] = (month, value)
+            self._last_regime[person.insz] = (month, self.facts_hold_through(person, month, ()), value)
         return value
 
     def members(self, household_id: str) -> list[Person]:
@@ -221,7 +229,16 @@ class Calculator:
         key = (household_id, month)
         hm = self._household_months.get(key)
         if hm is None:
+            last = self._last_household_month.get(household_id)
+            if last is not None and last[0] <= month <= last[1]:
+                hm = self._household_months[key] = HouseholdMonth(self, household_id, month, same_facts_as=last[2])
+                return hm
             hm = self._household_months[key] = HouseholdMonth(self, household_id, month)
+            # Its members, entitled children and regimes hold while no member's fact nor an entitlement
+            # parameter changes.
+            through = min(changes.last_month_before_change(self.fact_change_months(household_id), month),
+                          changes.last_month_before_change(self.entitlement_parameter_months, month))
+            self._last_household_month[household_id] = (month, through, hm)
         return hm
 
     def family_income(self, parents: list[Person], income_year: int, month: int) -> "family_income.FamilyIncome":
@@ -232,13 +249,7 @@ class Calculator:
             result = self._incomes[key] = family_income.compute(self, parents, income_year, month)
         return result
 
-    @property
-    def parameter_change_months(self) -> set[int]:
-        if self._parameter_changes is None:
-            self._parameter_changes = changes.parameter_months(self.params)
-        return self._parameter_changes
-
-    def fact_change_months(self, household_id: str) -> set[int]:
+    def fact_change_months(self, household_id: str) -> tuple[int, ...]:
         months = self._fact_changes.get(household_id)
         if months is None:
             months = self._fact_changes[household_id] = changes.fact_months(self, household_id)
@@ -246,15 +257,17 @@ class Calculator:
 
     def same_facts_as_month_before(self, household_id: str, month: int) -> bool:
         """Whether the household's facts in M are those of M−1 (the school allowance aside): see rules.changes."""
-        return not changes.is_change_month(month, self.fact_change_months(household_id))
+        return (month % 12 not in changes.YEARLY_MONTHS
+                and changes.last_month_before_change(self.fact_change_months(household_id), month - 1) >= month
+                and changes.last_month_before_change(self.parameter_change_months, month - 1) >= month)
 
     def person_change_months(self, person: Person) -> tuple[int, ...]:
         months = self._person_changes.get(person.insz)
         if months is None:
             if self._ages is None:
                 self._ages = changes.ages_in_years(self.params)
-            months = self._person_changes[person.insz] = changes.person_months(
-                person, self.situation.persons, self._ages, self.parameter_change_months)
+            months = self._person_changes[person.insz] = changes.person_months(person, self.situation.persons,
+                                                                                self._ages)
         return months
 
     def cached(self, key: tuple, compute):
@@ -308,6 +321,7 @@ class Calculator:
             # Its household-months served this household's months (and its children's school allowance): drop
             # them, so that a batch over a whole population does not keep them all.
             self._household_months.clear()
+            self._last_household_month.clear()
         return result
 
     def child_entitlements(self, insz: str, month: int) -> tuple[list[Entitlement], str]:

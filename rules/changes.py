@@ -8,24 +8,29 @@ before:
 
 - the parameters: a value dated d is first in force in the month of d (d the 1st) or the next one;
 - every July and August (school bonus, §6.1; August has the facts of June when none changed in July and
-  August) and every September (allocation year and income year, §4.4; school
-  year, §6.4);
+  August) and every September (allocation year and income year, §4.4; school year, §6.4);
 - of every person ever a member of (or placed in) the household, and of every member of the legacy groups of
   those persons (the eldest entitled transitional child, §4.3): the month of birth and of death; every
   membership start (household, role and domicile on the reference day, domicile on any day of the month, §1);
   every placement start and end (§5.2); every start of a parents list and the death of any parent in it (switch
   to the new system, §2; orphan supplement, §5.1); every care assessment start and end (§1, §5.3); every
   enrolment's first and last month (§1, §6.2–6.4); every childcare month (§6.3); every attendance report
-  (§6.2); the adoption (§7); the months in which an age limit or band is passed (§1, §4.3) and the third
+  of the school year of the fourth birthday (§6.2; the school allowance reads a year's last report only,
+  §6.4); the adoption (§7); the months in which an age limit or band is passed (§1, §4.3) and the third
   birthday (§6.2), for every value the age parameters take;
 - the month in which a member's school allowance is due for a school year (§6.4).
 
-For each date of a person's facts both its month and the next are change months (an end holds up to its day).
-Taking too many months only costs time; a missing one would repeat the lines of the month before, so a rule that
-starts to read a new fact must add its dates here. tests/test_change_months.py compares the re-dated lines with a computation
-month by month over simulated and random populations.
+A fact dated within a month (a placement, a parents list, a death) changes that month and the next; a membership
+changes the month it starts and, unless it starts on the 1st, the next; a fact that holds from month to month (an enrolment, a care
+assessment) changes its first month and the month after its last. Taking too many months only costs time; a
+missing one would repeat the lines of an earlier month, so a rule that starts to read a new fact must add its
+dates here. The same months tell how long a person's place, entitlement decision and regime, and a
+household-month's members, hold (Calculator.facts_hold_through). tests/test_change_months.py compares the
+re-dated lines with each month computed on its own, over simulated and random populations.
 """
 from __future__ import annotations
+
+import bisect
 
 from rules import school_allowance
 from rules.periods import month_of
@@ -36,12 +41,20 @@ AGE_PARAMETERS = ("conditions.age_limit_unconditional", "conditions.age_limit_ca
                   "conditions.age_limit_education", "conditions.age_band_6_11_from",
                   "conditions.age_band_12_17_from", "conditions.age_band_18_plus_from")
 YEARLY_MONTHS = {6, 7, 8}  # July, August, September (month % 12)
+FAR_MONTH = 10_000 * 12
 
 
-def parameter_months(params) -> set[int]:
-    """The months in which a parameter value starts to be in force: a month reads the values in force on its
-    first day (:meth:`rules.parameters.Parameter.at_month`)."""
-    return {month_of(day) if day.day == 1 else month_of(day) + 1 for parameter in params for day in parameter.dates}
+def parameter_months(parameters) -> tuple[int, ...]:
+    """The months in which a value of one of ``parameters`` starts to be in force, in order: a month reads the
+    values in force on its first day (:meth:`rules.parameters.Parameter.at_month`)."""
+    return tuple(sorted({month_of(day) if day.day == 1 else month_of(day) + 1
+                         for parameter in parameters for day in parameter.dates}))
+
+
+def last_month_before_change(months: tuple[int, ...], month: int) -> int:
+    """The last month from ``month`` on before the next of the change months ``months`` (in order) after it."""
+    i = bisect.bisect_right(months, month)
+    return months[i] - 1 if i < len(months) else FAR_MONTH
 
 
 def ages_in_years(params) -> set[int]:
@@ -49,51 +62,65 @@ def ages_in_years(params) -> set[int]:
     return {value.value for name in AGE_PARAMETERS for value in params[name].values if value is not None}
 
 
-def person_months(person: Person, persons: dict[str, Person], ages: set[int], parameters: set[int]) -> tuple[int, ...]:
-    """The change months due to the facts about ``person`` the rules read, and to the parameters."""
-    days = [person.died_on, person.adopted_on]  # the month of the date and the month after
-    days += [membership.start for membership in person.memberships]
+def person_months(person: Person, persons: dict[str, Person], ages: set[int]) -> tuple[int, ...]:
+    """The change months due to the facts about ``person`` the rules read, in order."""
+    # Dates whose month and the month after are change months.
+    days = []
+    if person.died_on is not None:
+        days.append(person.died_on)
+    if person.adopted_on is not None:
+        days.append(person.adopted_on)
     for placement in person.placements:
         days += (placement.start, placement.end)
     days += [start for start, _, _ in person.parents]
-    for reports in person.attendance.values():
-        days += [report.as_of for report in reports]
-    months = {month_of(day) for day in days if day is not None}
-    months.update(person.childcare)
+    if person.birth_date is not None:  # the preschool supplement at age 4 reads that school year's reports
+        days += [report.as_of for report in person.attendance.get(person.birth_date.year + 3, ())]
+    months = [day.year * 12 + day.month - 1 for day in days]
+    months += person.childcare
     if person.birth_date is not None:
-        months.update((person.birth_month, person.birth_month + 36))  # birth, third birthday
-    months |= {month + 1 for month in months}
+        months += (person.birth_month, person.birth_month + 36)  # birth, third birthday
+    months += [month + 1 for month in months]
+    # A membership holds from the month of its start (the reference day is the last day); the one before it is
+    # in force on a day of that month unless it starts on the 1st (the domicile on any day of the month).
+    for membership in person.memberships:
+        start = membership.start
+        months.append(start.year * 12 + start.month - 1)
+        if start.day != 1:
+            months.append(start.year * 12 + start.month)
     # Facts that hold from a month to a month (both included), and deaths counted from their month.
     for assessment in person.care:
-        months.update((month_of(assessment.start), month_of(assessment.end) + 1))
+        months += (month_of(assessment.start), month_of(assessment.end) + 1)
     for enrolment in person.enrolments:
-        months.update((enrolment.first_month, enrolment.last_month + 1))
+        months += (enrolment.first_month, enrolment.last_month + 1)
     for _, parents, _ in person.parents:
-        months.update(month_of(persons[insz].died_on) for insz in parents
-                      if insz in persons and persons[insz].died_on is not None)
+        for insz in parents:
+            parent = persons.get(insz)
+            if parent is not None and parent.died_on is not None:
+                months.append(month_of(parent.died_on))
     if person.birth_date is not None:  # an age limit or band passed: from the month after that birthday's month
-        months.update(person.birth_month + 12 * age + 1 for age in ages)
-    return tuple(sorted(months | parameters))
+        months += [person.birth_month + 12 * age + 1 for age in ages]
+    return tuple(sorted(set(months)))
 
 
-def fact_months(calc, household_id: str) -> set[int]:
-    """The change months of a household due to the parameters and the facts of its members and their legacy
-    groups (without the yearly months and the school allowance)."""
+def fact_months(calc, household_id: str) -> tuple[int, ...]:
+    """The change months of a household due to the facts of its members and their legacy groups, in order
+    (without the parameters, the yearly months and the school allowance)."""
     groups = calc.situation.legacy_groups
     members = calc.members(household_id)
     people = {person.insz: person for person in members}
     for person in members:
         if person.legacy_group is not None:
             people.update((other.insz, other) for other in groups.get(person.legacy_group, ()))
-    months = set(calc.parameter_change_months)
+    months: set[int] = set()
     for person in people.values():
         months.update(calc.person_change_months(person))
-    return months
+    return tuple(sorted(months))
 
 
 def household_months(calc, household_id: str, years: list[int]) -> set[int]:
     """The change months of a household, for the school years (allocation years) ``years``."""
-    months = set(calc.fact_change_months(household_id))
+    months = set(calc.fact_change_months(household_id))  # a set: looked up month by month
+    months.update(calc.parameter_change_months)
     for person in calc.members(household_id):
         if person.enrolments:
             for year in years:

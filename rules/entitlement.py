@@ -22,6 +22,9 @@ class EntitlementDecision(NamedTuple):
 
 
 NOT_ALIVE = EntitlementDecision(False, "not alive in the month", ())
+# The parameters the decision reads (rules.changes: a decision holds while none of them changes).
+PARAMETERS = ("conditions.age_limit_unconditional", "conditions.age_limit_care", "conditions.age_limit_education",
+              "conditions.higher_education_min_credits")
 
 
 def decide(person: Person, month: int, values: dict) -> EntitlementDecision:
