@@ -5,6 +5,10 @@ Contract §2: for the same natural key the event with the latest ``recorded_at``
 natural key, the maximum of ``(recorded_at, event_id)`` is a join-semilattice: folding any permutation of the
 same events gives the same store, and folding an event twice changes nothing. Facts about persons that are not
 known yet are simply kept; the situation built from the store applies them once the person is known.
+
+A store read back from its document (a table value) decodes its events only when they are first needed (the
+situation, the subjects): folding a new event needs only each natural key's precedence, which the document
+carries. A household that only receives facts (no closed month to correct) is never decoded at all.
 """
 from __future__ import annotations
 
@@ -49,11 +53,12 @@ def precedence(event: SourceEvent) -> tuple[str, str]:
 class FactStore:
     """Winning event per natural key, plus the ids already accepted (for duplicate detection)."""
 
-    __slots__ = ("_facts", "_raw", "_seen", "version")
+    __slots__ = ("_facts", "_raw", "_precedence", "_seen", "version")
 
     def __init__(self) -> None:
-        self._facts: dict[tuple, SourceEvent] = {}
+        self._facts: dict[tuple, SourceEvent | None] = {}  # None: read back, not decoded yet (see _decoded)
         self._raw: dict[tuple, bytes] = {}  # the accepted record's JSON, kept to serialise without re-encoding
+        self._precedence: dict[tuple, tuple[str, str]] = {}
         self._seen: set[str] = set()
         self.version = 0  # bumped on every change: callers cache what they derive from the store
 
@@ -63,10 +68,11 @@ class FactStore:
             return Outcome.DUPLICATE
         self._seen.add(event.event_id)
         key = natural_key(event)
-        current = self._facts.get(key)
-        if current is not None and precedence(current) >= precedence(event):
+        current = self._precedence.get(key)
+        if current is not None and current >= precedence(event):
             return Outcome.SUPERSEDED
         self._facts[key] = event
+        self._precedence[key] = precedence(event)
         if raw is not None:
             self._raw[key] = raw
         else:
@@ -78,8 +84,15 @@ class FactStore:
         for event in events:
             self.add(event)
 
+    def _decoded(self) -> dict[tuple, SourceEvent]:
+        """Every winning event, decoding (and validating) the ones read back and not needed so far."""
+        for key, event in self._facts.items():
+            if event is None:
+                self._facts[key] = _ADAPTER.validate_json(self._raw[key])
+        return self._facts
+
     def __iter__(self) -> Iterator[SourceEvent]:
-        return iter(self._facts.values())
+        return iter(self._decoded().values())
 
     def __len__(self) -> int:
         return len(self._facts)
@@ -88,10 +101,10 @@ class FactStore:
         return event_id in self._seen
 
     def subjects(self) -> set[str]:
-        return {event.subject for event in self._facts.values()}
+        return {event.subject for event in self}
 
     def events_about(self, subjects: set[str]) -> list[SourceEvent]:
-        return [event for event in self._facts.values() if event.subject in subjects]
+        return [event for event in self if event.subject in subjects]
 
     # --- compact serialisation (RocksDB values, changelog) -----------------------------------------------
     def raw(self, key: tuple) -> bytes:
@@ -101,8 +114,10 @@ class FactStore:
         return raw
 
     def to_document(self) -> dict:
-        """JSON-ready form; the facts are embedded as the JSON they arrived in (no re-encoding)."""
-        return {"facts": [orjson.Fragment(self.raw(key)) for key in self._facts], "seen": sorted(self._seen)}
+        """JSON-ready form; the facts are embedded as the JSON they arrived in (no re-encoding), with an index of
+        natural key and precedence per fact, so that a store read back folds without decoding them."""
+        return {"facts": [orjson.Fragment(self.raw(key)) for key in self._facts],
+                "index": [[key, *self._precedence[key]] for key in self._facts], "seen": sorted(self._seen)}
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(self.to_document())
@@ -110,11 +125,16 @@ class FactStore:
     @classmethod
     def from_document(cls, document: dict) -> "FactStore":
         store = cls()
-        for item in document["facts"]:
+        index = document.get("index")
+        for number, item in enumerate(document["facts"]):
             raw = orjson.dumps(item)
-            event = _ADAPTER.validate_json(raw)
-            key = natural_key(event)
-            store._facts[key], store._raw[key] = event, raw
+            if index is None:  # a document written before the index: decode to find key and precedence
+                event = _ADAPTER.validate_json(raw)
+                key, rank = natural_key(event), precedence(event)
+            else:
+                entry = index[number]
+                event, key, rank = None, tuple(entry[0]), (entry[1], entry[2])
+            store._facts[key], store._raw[key], store._precedence[key] = event, raw, rank
         store._seen = set(document["seen"])
         store.version = len(store._facts)
         return store

@@ -105,3 +105,23 @@ def test_every_amount_is_traceable(seed):
         assert explanation["parameters"], line.component
         assert all(p["status"] in "VDA" and p["source"] for p in explanation["parameters"])
         assert explanation["source_events"], line.component
+
+
+@FAST
+@given(st.integers(0, 10**6), st.randoms(use_true_random=False))
+def test_a_store_read_back_from_its_table_value_folds_like_the_original(seed, rng):
+    """Read back lazily (events not decoded) at any point of the arrival order, with duplicates and late
+    revisions, the store ends with the same facts, outcomes and serialized value as one never written."""
+    from tables.facts import FactStore
+    events = random_households(seed).decoded()
+    arrivals = events + [rng.choice(events) for _ in range(len(events) // 3)]
+    rng.shuffle(arrivals)
+    cut = rng.randrange(len(arrivals) + 1)
+    original, first_part = FactStore(), FactStore()
+    for event in arrivals[:cut]:
+        original.add(event)
+        first_part.add(event)
+    read_back = FactStore.from_bytes(first_part.to_bytes())
+    assert [original.add(e) for e in arrivals[cut:]] == [read_back.add(e) for e in arrivals[cut:]]
+    assert read_back.to_bytes() == original.to_bytes()
+    assert result(read_back) == result(events)
