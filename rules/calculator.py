@@ -31,11 +31,12 @@ _MISSING = object()
 class HouseholdMonth:
     """One household in one month: its children, the entitled ones, family size, parents and income."""
 
-    __slots__ = ("calc", "household_id", "month", "children", "_entitled", "_has_new_system", "parents")
+    __slots__ = ("calc", "household_id", "month", "children", "_entitled", "_has_new_system", "parents", "_income")
 
     def __init__(self, calc: "Calculator", household_id: str, month: int,
                  same_facts_as: HouseholdMonth | None = None):
         self.calc, self.household_id, self.month = calc, household_id, month
+        self._income: family_income.FamilyIncome | None = None  # of the last income year asked for
         if same_facts_as is not None:  # a month with the same facts (rules.changes): the same members
             self.children, self.parents = same_facts_as.children, same_facts_as.parents
             self._entitled, self._has_new_system = same_facts_as._entitled, same_facts_as._has_new_system
@@ -76,7 +77,10 @@ class HouseholdMonth:
         return self._has_new_system
 
     def income(self, income_year: int) -> "family_income.FamilyIncome":
-        return self.calc.family_income(self.parents, income_year, self.month)
+        income = self._income
+        if income is None or income.income_year != income_year:
+            income = self._income = self.calc.family_income(self.parents, income_year, self.month)
+        return income
 
 
 class ChildMonth:
@@ -109,8 +113,10 @@ class Calculator:
         self.situation = situation
         self.params = parameters or default_parameters()
         self.parameter = {p.name: p for p in self.params}  # plain dict: the hot path reads it per amount
-        self._places: dict[tuple[str, int], tuple | None] = {}
-        self._entitlements: dict[tuple[str, int], entitlement.EntitlementDecision] = {}
+        # Per person: (first month, last month, value) for the latest period of constant facts asked about.
+        self._places: dict[str, tuple] = {}
+        self._entitlements: dict[str, tuple] = {}
+        self._regimes: dict[str, tuple] = {}
         self._household_months: dict[tuple[str, int], HouseholdMonth] = {}
         self._incomes: dict[tuple, family_income.FamilyIncome] = {}
         self._rules: dict[str, tuple] = {}
@@ -119,12 +125,7 @@ class Calculator:
         self._shared: dict[tuple, tuple] = {}
         self._decisions: dict[entitlement.EntitlementDecision, entitlement.EntitlementDecision] = {}
         self._person_changes: dict[str, tuple[int, ...]] = {}
-        # The latest (month, last month with the same facts, value) computed per person or household, reused
-        # up to that last month.
-        self._last_place: dict[str, tuple] = {}
-        self._last_decision: dict[str, tuple] = {}
-        self._last_regime: dict[str, tuple] = {}
-        self._last_household_month: dict[str, tuple] = {}
+        self._household_periods: dict[str, tuple] = {}  # (first month, last month, household-month)
         self._fact_changes: dict[str, tuple[int, ...]] = {}
         self._ages: set[int] | None = None
         # The months in which a parameter changes (rules.changes): any, and one read by the entitlement.
@@ -151,14 +152,9 @@ class Calculator:
 
     def child_household(self, person: Person, month: int) -> tuple[str, str, object] | None:
         """(household, source event, placement) of a child in month M, or None when it is nobody's child then."""
-        key = (person.insz, month)
-        place = self._places.get(key, _MISSING)
-        if place is not _MISSING:
-            return place
-        last = self._last_place.get(person.insz)
-        if last is not None and last[0] <= month <= last[1]:
-            place = self._places[key] = last[2]
-            return place
+        known = self._places.get(person.insz)
+        if known is not None and known[0] <= month <= known[1]:
+            return known[2]
         place = None
         day = person.reference_day(month)
         if day is not None and person.birth_date is not None:
@@ -169,44 +165,35 @@ class Calculator:
                 membership = person.membership_on(day)
                 if membership is not None and membership.role == "child":
                     place = (membership.household, membership.source, None)
-        self._places[key] = place
-        self._last_place[person.insz] = (month, self.facts_hold_through(person, month, ()), place)
+        self._places[person.insz] = (*self.facts_period(person, month, ()), place)
         return place
 
     def entitlement(self, person: Person, month: int) -> entitlement.EntitlementDecision:
-        key = (person.insz, month)
-        decision = self._entitlements.get(key)
-        if decision is None:
-            last = self._last_decision.get(person.insz)
-            if last is not None and last[0] <= month <= last[1]:
-                decision = self._entitlements[key] = last[2]
-                return decision
-            decision = entitlement.decide(person, month, self.month_values(month))
-            # A child's decision is mostly the same month after month: one object for equal decisions.
-            decision = self._entitlements[key] = self._decisions.setdefault(decision, decision)
-            self._last_decision[person.insz] = (month, self.facts_hold_through(
-                person, month, self.entitlement_parameter_months), decision)
+        known = self._entitlements.get(person.insz)
+        if known is not None and known[0] <= month <= known[1]:
+            return known[2]
+        decision = entitlement.decide(person, month, self.month_values(month))
+        decision = self._decisions.setdefault(decision, decision)  # one object for equal decisions
+        self._entitlements[person.insz] = (*self.facts_period(person, month, self.entitlement_parameter_months),
+                                           decision)
         return decision
 
-    def facts_hold_through(self, person: Person, month: int, parameter_months: tuple[int, ...]) -> int:
-        """The last month from M on in which none of the person's facts read by the rules, nor a parameter
-        whose change months are ``parameter_months``, has changed since M (rules.changes): what is derived from
-        them for M holds up to it."""
-        return min(changes.last_month_before_change(self.person_change_months(person), month),
-                   changes.last_month_before_change(parameter_months, month))
+    def facts_period(self, person: Person, month: int, parameter_months: tuple[int, ...]) -> tuple[int, int]:
+        """The first and last month of the period around M in which none of the person's facts read by the
+        rules, nor a parameter whose change months are ``parameter_months``, changes (rules.changes): what is
+        derived from them for M holds in all of it."""
+        first, last = changes.period_of(self.person_change_months(person), month)
+        parameters_first, parameters_last = changes.period_of(parameter_months, month)
+        return max(first, parameters_first), min(last, parameters_last)
 
     def regime(self, person: Person, month: int) -> str:
         if person.legacy_group is None:
             return regime.NEW
-        key = ("regime", person.insz, month)
-        value = self._cache.get(key)
-        if value is None:
-            last = self._last_regime.get(person.insz)
-            if last is not None and last[0] <= month <= last[1]:
-                value = self._cache[key] = last[2]
-                return value
-            value = self._cache[key] = regime.regime(self, person, month)
-            self._last_regime[person.insz] = (month, self.facts_hold_through(person, month, ()), value)
+        known = self._regimes.get(person.insz)
+        if known is not None and known[0] <= month <= known[1]:
+            return known[2]
+        value = regime.regime(self, person, month)
+        self._regimes[person.insz] = (*self.facts_period(person, month, ()), value)
         return value
 
     def members(self, household_id: str) -> list[Person]:
@@ -229,16 +216,16 @@ class Calculator:
         key = (household_id, month)
         hm = self._household_months.get(key)
         if hm is None:
-            last = self._last_household_month.get(household_id)
-            if last is not None and last[0] <= month <= last[1]:
-                hm = self._household_months[key] = HouseholdMonth(self, household_id, month, same_facts_as=last[2])
+            known = self._household_periods.get(household_id)
+            if known is not None and known[0] <= month <= known[1]:
+                hm = self._household_months[key] = HouseholdMonth(self, household_id, month, same_facts_as=known[2])
                 return hm
             hm = self._household_months[key] = HouseholdMonth(self, household_id, month)
             # Its members, entitled children and regimes hold while no member's fact nor an entitlement
             # parameter changes.
-            through = min(changes.last_month_before_change(self.fact_change_months(household_id), month),
-                          changes.last_month_before_change(self.entitlement_parameter_months, month))
-            self._last_household_month[household_id] = (month, through, hm)
+            first, last = changes.period_of(self.fact_change_months(household_id), month)
+            parameters_first, parameters_last = changes.period_of(self.entitlement_parameter_months, month)
+            self._household_periods[household_id] = (max(first, parameters_first), min(last, parameters_last), hm)
         return hm
 
     def family_income(self, parents: list[Person], income_year: int, month: int) -> "family_income.FamilyIncome":
@@ -321,7 +308,7 @@ class Calculator:
             # Its household-months served this household's months (and its children's school allowance): drop
             # them, so that a batch over a whole population does not keep them all.
             self._household_months.clear()
-            self._last_household_month.clear()
+            self._household_periods.clear()
         return result
 
     def child_entitlements(self, insz: str, month: int) -> tuple[list[Entitlement], str]:

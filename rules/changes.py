@@ -25,7 +25,7 @@ changes the month it starts and, unless it starts on the 1st, the next; a fact t
 assessment) changes its first month and the month after its last. Taking too many months only costs time; a
 missing one would repeat the lines of an earlier month, so a rule that starts to read a new fact must add its
 dates here. The same months tell how long a person's place, entitlement decision and regime, and a
-household-month's members, hold (Calculator.facts_hold_through). tests/test_change_months.py compares the
+household-month's members, hold (Calculator.facts_period). tests/test_change_months.py compares the
 re-dated lines with each month computed on its own, over simulated and random populations.
 """
 from __future__ import annotations
@@ -55,6 +55,13 @@ def last_month_before_change(months: tuple[int, ...], month: int) -> int:
     """The last month from ``month`` on before the next of the change months ``months`` (in order) after it."""
     i = bisect.bisect_right(months, month)
     return months[i] - 1 if i < len(months) else FAR_MONTH
+
+
+def period_of(months: tuple[int, ...], month: int) -> tuple[int, int]:
+    """The first and last month of the period without a change month of ``months`` (in order) that holds
+    ``month``."""
+    i = bisect.bisect_right(months, month)
+    return (months[i - 1] if i else -FAR_MONTH), (months[i] - 1 if i < len(months) else FAR_MONTH)
 
 
 def ages_in_years(params) -> set[int]:

@@ -48,12 +48,12 @@ def _decision(calc, child, year: int):
 
 
 def _level_amount(calc, level: str, income: Fraction, low: int, high: int, september: int):
-    p = calc.params
+    p = calc.month_values(september)
     if level == "preschool":
-        fixed = p["school_allowance.preschool"].at_month(september)
+        fixed = p["school_allowance.preschool"]
         return (fixed.value if income <= high else 0), (fixed,), "preschool: fixed amount, income <= max"
-    minimum = p[f"school_allowance.{level}_minimum"].at_month(september)
-    full = p[f"school_allowance.{level}_full"].at_month(september)
+    minimum = p[f"school_allowance.{level}_minimum"]
+    full = p[f"school_allowance.{level}_full"]
     if income <= low:
         return full.value, (minimum, full), f"{level}: income <= min, full amount"
     if income > high:
@@ -70,12 +70,13 @@ def decide(calc, child, year: int):
     if not school:
         return None
     reports = child.attendance.get(year) or []
-    absence_limit = calc.params["conditions.school_allowance_max_unauthorised_absence_half_days"].at_month(september)
+    values = calc.month_values(september)
+    absence_limit = values["conditions.school_allowance_max_unauthorised_absence_half_days"]
     absence = reports[-1].unauthorised_absence_half_days if reports else 0
     if absence >= absence_limit.value:
         return None
-    thresholds = calc.params["school_allowance.thresholds"].at_month(september)
-    max_points = calc.params["conditions.school_allowance_max_points"].at_month(september)
+    thresholds = values["school_allowance.thresholds"]
+    max_points = values["conditions.school_allowance_max_points"]
     if thresholds is None:
         return None
     points_of: dict[str, int] = {}  # points by September household (the same for every month of S)
