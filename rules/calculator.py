@@ -31,12 +31,14 @@ _MISSING = object()
 class HouseholdMonth:
     """One household in one month: its children, the entitled ones, family size, parents and income."""
 
-    __slots__ = ("calc", "household_id", "month", "children", "_entitled", "_has_new_system", "parents", "_income")
+    __slots__ = ("calc", "household_id", "month", "children", "_entitled", "_has_new_system", "parents", "_income",
+                 "income_test")
 
     def __init__(self, calc: "Calculator", household_id: str, month: int,
                  same_facts_as: HouseholdMonth | None = None):
         self.calc, self.household_id, self.month = calc, household_id, month
         self._income: family_income.FamilyIncome | None = None  # of the last income year asked for
+        self.income_test = social.NOT_YET  # the social income test (rules.social), shared by the children's rules
         if same_facts_as is not None:  # a month with the same facts (rules.changes): the same members
             self.children, self.parents = same_facts_as.children, same_facts_as.parents
             self._entitled, self._has_new_system = same_facts_as._entitled, same_facts_as._has_new_system
@@ -301,6 +303,8 @@ class Calculator:
                 same = changes.month_with_same_facts(month, done, change_months)
                 if same is not None:
                     lines = [line.in_month(month) for line in done[same]]
+                elif changes.only_school_bonus_added(month, done, change_months):
+                    lines = self._with_school_bonus(household_id, month, done[month - 1])
                 else:
                     lines = self.household_entitlements(household_id, month)
                 result.extend(lines)
@@ -310,6 +314,28 @@ class Calculator:
             self._household_months.clear()
             self._household_periods.clear()
         return result
+
+    def _with_school_bonus(self, household_id: str, month: int, june: list[Entitlement]) -> list[Entitlement]:
+        """July with the facts of June: June's lines re-dated, with each entitled child's school bonus after its
+        last line (school_bonus follows every monthly component June can have)."""
+        hm = self.household_month(household_id, month)
+        bonus: dict[str, Entitlement] = {}
+        for child, place_source in hm.children:
+            cm = ChildMonth(self, hm, child, place_source)
+            if cm.entitled:
+                line = school_bonus.compute(cm)
+                if line is not None and line.amount_cents:
+                    bonus[child.insz] = line
+        lines: list[Entitlement] = []
+        for i, line in enumerate(june):
+            lines.append(line.in_month(month))
+            if i + 1 == len(june) or june[i + 1].child != line.child:
+                extra = bonus.pop(line.child, None)
+                if extra is not None:
+                    lines.append(extra)
+        if bonus:  # a bonus for a child without a line in June: compute the month in full
+            return self.household_entitlements(household_id, month)
+        return lines
 
     def child_entitlements(self, insz: str, month: int) -> tuple[list[Entitlement], str]:
         """One child's lines for one month and the entitlement decision in words (for --explain)."""

@@ -7,8 +7,8 @@ for the months that follow. A change month is a month in which at least one of t
 before:
 
 - the parameters: a value dated d is first in force in the month of d (d the 1st) or the next one;
-- every July and August (school bonus, §6.1; August has the facts of June when none changed in July and
-  August) and every September (allocation year and income year, §4.4; school year, §6.4);
+- every July and August (school bonus, §6.1; without another change July is June plus the school bonus and
+  August is June) and every September (allocation year and income year, §4.4; school year, §6.4);
 - of every person ever a member of (or placed in) the household, and of every member of the legacy groups of
   those persons (the eldest entitled transitional child, §4.3): the month of birth and of death; every
   membership start (household, role and domicile on the reference day, domicile on any day of the month, §1);
@@ -20,13 +20,13 @@ before:
   birthday (§6.2), for every value the age parameters take;
 - the month in which a member's school allowance is due for a school year (§6.4).
 
-A fact dated within a month (a placement, a parents list, a death) changes that month and the next; a membership
-changes the month it starts and, unless it starts on the 1st, the next; a fact that holds from month to month (an enrolment, a care
-assessment) changes its first month and the month after its last. Taking too many months only costs time; a
-missing one would repeat the lines of an earlier month, so a rule that starts to read a new fact must add its
-dates here. The same months tell how long a person's place, entitlement decision and regime, and a
-household-month's members, hold (Calculator.facts_period). tests/test_change_months.py compares the
-re-dated lines with each month computed on its own, over simulated and random populations.
+A fact dated within a month (a placement, a parents list, a death) changes that month and the next; a
+membership changes the month it starts and, unless it starts on the 1st, the next; a fact that holds from month
+to month (an enrolment, a care assessment) changes its first month and the month after its last. Taking too
+many months only costs time; a missing one would repeat the lines of an earlier month, so a rule that starts to
+read a new fact must add its dates here. The same months tell how long a person's place, entitlement decision
+and regime, and a household-month's members, hold (Calculator.facts_period). tests/test_change_months.py
+compares the re-dated lines with each month computed on its own, over simulated and random populations.
 """
 from __future__ import annotations
 
@@ -151,3 +151,10 @@ def month_with_same_facts(month: int, done: dict, changes: set[int]) -> int | No
             and month not in changes):
         return month - 2
     return None
+
+
+def only_school_bonus_added(month: int, done: dict, changes: set[int]) -> bool:
+    """Whether ``month`` is a July with the facts of June (in ``done``): its lines are June's and the school
+    bonus of every entitled child (June then has no one-off line either: the month after one is a change
+    month)."""
+    return month % 12 == 6 and month - 1 in done and month not in changes

@@ -15,6 +15,7 @@ from rules.money import euro
 from rules.periods import income_year
 
 COMPONENT = "social"
+NOT_YET = object()  # HouseholdMonth.income_test before it is computed
 LEGAL = "Groeipakketdecreet 27.04.2018, art. 18-21; ruleset v1 §4.4"
 
 
@@ -35,7 +36,10 @@ class IncomeTest:
 def income_test(cm) -> IncomeTest | None:
     """Shared by social and social_transitional; computed once per household and month, and one object for the
     months with the same family income, thresholds and family."""
-    return cm.calc.cached(("income-test", cm.hm.household_id, cm.month), lambda: _income_test(cm))
+    test = cm.hm.income_test
+    if test is NOT_YET:
+        test = cm.hm.income_test = _income_test(cm)
+    return test
 
 
 def _income_test(cm) -> IncomeTest | None:
