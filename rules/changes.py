@@ -71,42 +71,50 @@ def ages_in_years(params) -> set[int]:
 
 def person_months(person: Person, persons: dict[str, Person], ages: set[int]) -> tuple[int, ...]:
     """The change months due to the facts about ``person`` the rules read, in order."""
+    months: set[int] = set()
+    add = months.add
     # Dates whose month and the month after are change months.
-    days = []
+    days = [start for start, _, _ in person.parents]
     if person.died_on is not None:
         days.append(person.died_on)
     if person.adopted_on is not None:
         days.append(person.adopted_on)
     for placement in person.placements:
         days += (placement.start, placement.end)
-    days += [start for start, _, _ in person.parents]
-    if person.birth_date is not None:  # the preschool supplement at age 4 reads that school year's reports
+    if person.attendance and person.birth_date is not None:  # the preschool supplement at 4 reads that year's
         days += [report.as_of for report in person.attendance.get(person.birth_date.year + 3, ())]
-    months = [day.year * 12 + day.month - 1 for day in days]
-    months += person.childcare
-    if person.birth_date is not None:
-        months += (person.birth_month, person.birth_month + 36)  # birth, third birthday
-    months += [month + 1 for month in months]
+    for month in person.childcare:
+        add(month)
+        add(month + 1)
+    for day in days:
+        month = day.year * 12 + day.month - 1
+        add(month)
+        add(month + 1)
     # A membership holds from the month of its start (the reference day is the last day); the one before it is
     # in force on a day of that month unless it starts on the 1st (the domicile on any day of the month).
     for membership in person.memberships:
         start = membership.start
-        months.append(start.year * 12 + start.month - 1)
+        add(start.year * 12 + start.month - 1)
         if start.day != 1:
-            months.append(start.year * 12 + start.month)
+            add(start.year * 12 + start.month)
     # Facts that hold from a month to a month (both included), and deaths counted from their month.
     for assessment in person.care:
-        months += (month_of(assessment.start), month_of(assessment.end) + 1)
+        add(month_of(assessment.start))
+        add(month_of(assessment.end) + 1)
     for enrolment in person.enrolments:
-        months += (enrolment.first_month, enrolment.last_month + 1)
+        add(enrolment.first_month)
+        add(enrolment.last_month + 1)
     for _, parents, _ in person.parents:
         for insz in parents:
             parent = persons.get(insz)
             if parent is not None and parent.died_on is not None:
-                months.append(month_of(parent.died_on))
-    if person.birth_date is not None:  # an age limit or band passed: from the month after that birthday's month
-        months += [person.birth_month + 12 * age + 1 for age in ages]
-    return tuple(sorted(set(months)))
+                add(month_of(parent.died_on))
+    if person.birth_date is not None:
+        birth = person.birth_month
+        months.update((birth, birth + 1, birth + 36, birth + 37))  # birth, third birthday
+        for age in ages:  # an age limit or band passed: from the month after that birthday's month
+            add(birth + 12 * age + 1)
+    return tuple(sorted(months))
 
 
 def fact_months(calc, household_id: str) -> tuple[int, ...]:
