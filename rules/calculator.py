@@ -8,6 +8,10 @@ For each household and month it determines the household's children (ruleset §1
 of the month, the day of death for a child who died in it, the foster household during a placement), which of
 them are entitled, the family size, the parents in the household and the family income, and then asks each
 component's rule module for its amount, in the order the rules depend on each other.
+
+Facts are constant between their dates (:mod:`rules.changes`): a person's place, entitlement decision and regime,
+and a household-month's members, are kept for their whole period of constant facts, and ``entitlements`` (a
+batch of months) computes each period once and re-dates its lines for the other months of the period.
 """
 from __future__ import annotations
 
@@ -132,8 +136,7 @@ class Calculator:
         self._ages: set[int] | None = None
         # The months in which a parameter changes (rules.changes): any, and one read by the entitlement.
         self.parameter_change_months = changes.parameter_months(self.params)
-        self.entitlement_parameter_months = changes.parameter_months(
-            [self.params[name] for name in entitlement.PARAMETERS])
+        self.entitlement_parameter_months = changes.parameter_months(self.params, entitlement.PARAMETERS)
         self._cache: dict[tuple, object] = {}  # per-rule caches (ranks, eldest child, school allowance decisions)
 
     @classmethod

@@ -31,6 +31,7 @@ compares the re-dated lines with each month computed on its own, over simulated 
 from __future__ import annotations
 
 import bisect
+from functools import lru_cache
 
 from rules import school_allowance
 from rules.periods import month_of
@@ -44,11 +45,14 @@ YEARLY_MONTHS = {6, 7, 8}  # July, August, September (month % 12)
 FAR_MONTH = 10_000 * 12
 
 
-def parameter_months(parameters) -> tuple[int, ...]:
-    """The months in which a value of one of ``parameters`` starts to be in force, in order: a month reads the
-    values in force on its first day (:meth:`rules.parameters.Parameter.at_month`)."""
+@lru_cache(maxsize=16)
+def parameter_months(params, names: tuple[str, ...] | None = None) -> tuple[int, ...]:
+    """The months in which a value of a parameter (of those named, default all) starts to be in force, in order:
+    a month reads the values in force on its first day (:meth:`rules.parameters.Parameter.at_month`). Cached
+    per set of parameters: a calculator is built for every household state."""
+    chosen = params if names is None else [params[name] for name in names]
     return tuple(sorted({month_of(day) if day.day == 1 else month_of(day) + 1
-                         for parameter in parameters for day in parameter.dates}))
+                         for parameter in chosen for day in parameter.dates}))
 
 
 def last_month_before_change(months: tuple[int, ...], month: int) -> int:
