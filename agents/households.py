@@ -78,13 +78,13 @@ def register(engine: Engine) -> None:
             pending.pop(state.household_id, None)
         return len(state.outbox) != before
 
-    def load(household: str) -> HouseholdState:
-        return cache.load(household, table.get(household))
+    def load(household: str, keep: bool = True) -> HouseholdState:
+        return cache.load(household, table.get(household), keep)
 
-    def store(state: HouseholdState) -> None:
+    def store(state: HouseholdState, keep: bool = True) -> None:
         raw = state.to_bytes()
         table[state.household_id] = raw
-        cache.remember(state.household_id, raw, state)
+        cache.remember(state.household_id, raw, state, keep)
 
     def closed_periods(partition: int) -> tuple[int, int] | None:
         """(first, latest) closed period of this partition: only periods closed so far are paid or corrected."""
@@ -129,11 +129,11 @@ def register(engine: Engine) -> None:
         for household in partition_keys(table, partition):
             if household.startswith("__"):
                 continue
-            state = load(household)
+            state = load(household, keep=False)  # a scan of every household: see StateCache.load
             settle_outbox(state)
             for instruction, _ in regular_run(state, period, parameters):
                 children.update(line["child"] for line in instruction["lines"])
-            store(state)
+            store(state, keep=False)
             await publish(state)
         if children:  # a repeated close makes no new run: keep the figure of the first
             metrics.CHILDREN_PAID.labels(str(partition)).set(len(children))
@@ -176,7 +176,7 @@ def register(engine: Engine) -> None:
                     pending[household] = 1
             scanned["done"] = True
         for household in list(pending):
-            state = cache.load(household, table.get(household))
+            state = cache.load(household, table.get(household), keep=False)
             if any(e["instruction"]["instruction_id"] not in confirmed for e in state.outbox):
                 await publish(state)
             else:

@@ -42,6 +42,22 @@ def run_broker(args) -> int:
     return broker.run_forever(topics=topics, compacted=names.compacted_topics(settings.app_id))
 
 
+def tune_garbage_collector() -> None:
+    """Fewer full collections of the cycle collector in the worker.
+
+    A worker allocates many short-lived objects per fact and per household of a close (decoded events,
+    calculator caches, traces), and CPython's default thresholds (700, 10, 10) then run full collections over
+    every live object (cached states, tables' buffers) again and again: measured on a close of 8 000 households
+    outside Kafka, 11.9 of 24.9 s in the collector with the defaults, 3.6 of 15.6 s with these. What the engine
+    builds at start (modules, parameters, the app) is frozen out of the collections altogether. Cycles are still
+    collected, only in larger steps (memory measured in the bench's peak RSS)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1_000)
+
+
 def run_worker(args) -> int:
     overrides = {}
     if args.data_dir:
@@ -60,6 +76,7 @@ def run_worker(args) -> int:
 
     install_log_redaction()  # no INSZ/IBAN in the worker's log, even in a library's exception text
     engine = build_engine(settings, embedded=embedded)
+    tune_garbage_collector()
     if os.environ.get("GP_NO_SENSORS"):
         engine.app.sensors._sensors.clear()
     worker = Worker(engine.app, loglevel=args.log_level or settings.log_level, quiet=True)

@@ -75,7 +75,9 @@ class StateCache:
         self._entries: OrderedDict[str, tuple[bytes, HouseholdState]] = OrderedDict()
         self.hits = self.misses = 0
 
-    def load(self, household_id: str, raw: bytes | None) -> HouseholdState:
+    def load(self, household_id: str, raw: bytes | None, keep: bool = True) -> HouseholdState:
+        """The decoded state of ``raw``; ``keep=False`` for a scan over every household (a period close):
+        such a scan would only push out the households that receive facts, and hit nothing itself."""
         entry = self._entries.get(household_id)
         if entry is not None and entry[0] == (raw or b""):
             self._entries.move_to_end(household_id)
@@ -83,10 +85,14 @@ class StateCache:
             return entry[1]
         self.misses += 1
         state = HouseholdState.from_bytes(raw) if raw else HouseholdState(household_id)
-        self.remember(household_id, raw or b"", state)
+        if keep:
+            self.remember(household_id, raw or b"", state)
         return state
 
-    def remember(self, household_id: str, raw: bytes, state: HouseholdState) -> None:
+    def remember(self, household_id: str, raw: bytes, state: HouseholdState, keep: bool = True) -> None:
+        """The state as just written; with ``keep=False`` only an entry already held is brought up to date."""
+        if not keep and household_id not in self._entries:
+            return
         self._entries[household_id] = (raw, state)
         self._entries.move_to_end(household_id)
         while len(self._entries) > self.capacity:
