@@ -17,6 +17,7 @@ from pathlib import Path
 
 import orjson
 
+from cli.engine_commands import tune_garbage_collector
 from rules.calculator import Calculator
 from rules.periods import parse_period
 from rules.situation import Situation
@@ -53,7 +54,9 @@ def baseline(situation: Situation, months: list[int]) -> tuple[float, int]:
     return time.perf_counter() - started, total
 
 
-def run(households: int, seed: int, first: str, months_count: int) -> dict:
+def run(households: int, seed: int, first: str, months_count: int, worker_gc: bool = True) -> dict:
+    if worker_gc:  # the collector settings a worker runs with, set at its start (cli/engine_commands.py)
+        tune_garbage_collector()
     first_month = parse_period(first)
     months = list(range(first_month, first_month + months_count))
     t0 = time.perf_counter()
@@ -69,6 +72,7 @@ def run(households: int, seed: int, first: str, months_count: int) -> dict:
     count = child_months(calc, months)
     base_elapsed, _ = baseline(situation, months)
     result = {
+        "garbage_collector": "worker settings" if worker_gc else "CPython defaults",
         "households": households, "persons": len(situation.persons), "facts": len(store), "months": months_count,
         "child_months": count, "entitlements": len(lines), "seconds": round(elapsed, 3),
         "child_months_per_s": round(count / elapsed), "target_per_s": TARGET,
@@ -88,8 +92,10 @@ def main(argv=None) -> int:
     parser.add_argument("--first", default="2024-01", help="first month computed")
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--json", default="bench/results/calculator.json")
+    parser.add_argument("--default-gc", action="store_true",
+                        help="CPython's default collector thresholds instead of the worker's")
     args = parser.parse_args(argv)
-    result = run(args.households, args.seed, args.first, args.months)
+    result = run(args.households, args.seed, args.first, args.months, worker_gc=not args.default_gc)
     width = max(len(k) for k in result)
     for key, value in result.items():
         print(f"{key:<{width}}  {value}")
