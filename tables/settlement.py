@@ -120,8 +120,11 @@ def correct(state: HouseholdState, event, closed: tuple[int, int] | None, parame
                                       calc.count("conditions.recovery_limit_months", last_closed)) + 1
     months = [m for m in months if m >= first_allowed]
     lines, explanations, sources = [], [], [event.event_id]
+    by_month: dict[int, list] = {month: [] for month in months}
+    for line in calc.entitlements(months, [state.household_id]):  # periods of constant facts computed once
+        by_month[line.month].append(line)
     for month in months:
-        due = {(l.child, l.component, l.month): l for l in calc.household_entitlements(state.household_id, month)}
+        due = {(l.child, l.component, l.month): l for l in by_month[month]}
         for key in sorted(set(due) | set(state.ledger.entries_for({month}))):
             line = due.get(key)
             difference = (line.amount_cents if line else 0) - state.ledger.instructed(*key)
