@@ -137,6 +137,8 @@ class Calculator:
         # The months in which a parameter changes (rules.changes): any, and one read by the entitlement.
         self.parameter_change_months = changes.parameter_months(self.params)
         self.entitlement_parameter_months = changes.parameter_months(self.params, entitlement.PARAMETERS)
+        self.school_allowance_parameter_months = changes.parameter_months(
+            self.params, entitlement.PARAMETERS + family_income.PARAMETERS)
         self._cache: dict[tuple, object] = {}  # per-rule caches (ranks, eldest child, school allowance decisions)
 
     @classmethod
@@ -252,6 +254,13 @@ class Calculator:
         return (month % 12 not in changes.YEARLY_MONTHS
                 and changes.last_month_before_change(self.fact_change_months(household_id), month - 1) >= month
                 and changes.last_month_before_change(self.parameter_change_months, month - 1) >= month)
+
+    def same_school_allowance_facts_as_month_before(self, household_id: str, month: int) -> bool:
+        """Whether what the school allowance reads for a pupil of the household in M, within a school year (its
+        place, enrolments, entitlement and family income), is what it read in M−1: no fact of the household
+        nor a parameter of the entitlement or the income changes in M (the yearly months do not matter)."""
+        return (changes.last_month_before_change(self.fact_change_months(household_id), month - 1) >= month
+                and changes.last_month_before_change(self.school_allowance_parameter_months, month - 1) >= month)
 
     def person_change_months(self, person: Person) -> tuple[int, ...]:
         months = self._person_changes.get(person.insz)

@@ -35,11 +35,15 @@ class FamilyIncome:  # income year and percentages (Calculator.family_income)
         return self.cents is not None
 
 
+# The parameters the income reads (rules.changes: an income holds while none of them changes).
+PARAMETERS = ("conditions.partner_maintenance_percent", "conditions.self_employed_divisor_percent",
+              "conditions.ki_other_multiplier", "conditions.ki_professional_multiplier")
+
+
 def percentages(calc, month: int) -> tuple:
     """The percentages and multipliers in force in month M (their ParameterValue objects)."""
     p = calc.month_values(month)
-    values = (p["conditions.partner_maintenance_percent"], p["conditions.self_employed_divisor_percent"],
-              p["conditions.ki_other_multiplier"], p["conditions.ki_professional_multiplier"])
+    values = tuple([p[name] for name in PARAMETERS])
     if None in values:
         raise ParameterError(f"income percentages not in force in {period_text(month)}")
     return values

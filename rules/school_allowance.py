@@ -84,8 +84,8 @@ def decide(calc, child, year: int):
     for month in range(september, september + 12):
         place = calc.child_household(child, month)
         household = place[0] if place is not None else None
-        if household is not None and household == previous_household and calc.same_facts_as_month_before(
-                household, month):
+        if household is not None and household == previous_household and \
+                calc.same_school_allowance_facts_as_month_before(household, month):
             continue  # the same facts as the month before, which gave nothing
         previous_household = household
         levels = [e for e in child.enrolments_in_month(month) if e in school
