@@ -255,12 +255,13 @@ class Calculator:
                 and changes.last_month_before_change(self.fact_change_months(household_id), month - 1) >= month
                 and changes.last_month_before_change(self.parameter_change_months, month - 1) >= month)
 
-    def same_school_allowance_facts_as_month_before(self, household_id: str, month: int) -> bool:
-        """Whether what the school allowance reads for a pupil of the household in M, within a school year (its
-        place, enrolments, entitlement and family income), is what it read in M−1: no fact of the household
-        nor a parameter of the entitlement or the income changes in M (the yearly months do not matter)."""
-        return (changes.last_month_before_change(self.fact_change_months(household_id), month - 1) >= month
-                and changes.last_month_before_change(self.school_allowance_parameter_months, month - 1) >= month)
+    def school_allowance_facts_hold_through(self, household_id: str, month: int) -> int:
+        """The last month from M on in which what the school allowance reads for a pupil of the household within
+        a school year (its place, enrolments, entitlement and family income) is what it read in M: until a fact
+        of the household (its pupils' among them) or a parameter of the entitlement or the income changes; the
+        yearly months do not matter."""
+        return min(changes.last_month_before_change(self.fact_change_months(household_id), month),
+                   changes.last_month_before_change(self.school_allowance_parameter_months, month))
 
     def person_change_months(self, person: Person) -> tuple[int, ...]:
         months = self._person_changes.get(person.insz)

@@ -80,14 +80,12 @@ def decide(calc, child, year: int):
     if thresholds is None:
         return None
     points_of: dict[str, int] = {}  # points by September household (the same for every month of S)
-    previous_household = None  # the pupil's household in the month before (which gave nothing)
+    resume = september  # the first month whose facts may differ from those of the last month that gave nothing
     for month in range(september, september + 12):
+        if month < resume:
+            continue  # the facts of an earlier month, which gave nothing
         place = calc.child_household(child, month)
-        household = place[0] if place is not None else None
-        if household is not None and household == previous_household and \
-                calc.same_school_allowance_facts_as_month_before(household, month):
-            continue  # the same facts as the month before, which gave nothing
-        previous_household = household
+        resume = month + 1 if place is None else calc.school_allowance_facts_hold_through(place[0], month) + 1
         levels = [e for e in child.enrolments_in_month(month) if e in school
                   and (e.level != "preschool" or month >= child.birth_month + 36)]
         if not levels or not calc.entitlement(child, month).entitled:
