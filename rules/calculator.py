@@ -131,6 +131,7 @@ class Calculator:
         self._shared: dict[tuple, tuple] = {}
         self._decisions: dict[entitlement.EntitlementDecision, entitlement.EntitlementDecision] = {}
         self._person_changes: dict[str, tuple[int, ...]] = {}
+        self._person_periods: dict[str, tuple[int, int]] = {}
         self._household_periods: dict[str, tuple] = {}  # (first month, last month, household-month)
         self._fact_changes: dict[str, tuple[int, ...]] = {}
         self._ages: set[int] | None = None
@@ -189,9 +190,13 @@ class Calculator:
         """The first and last month of the period around M in which none of the person's facts read by the
         rules, nor a parameter whose change months are ``parameter_months``, changes (rules.changes): what is
         derived from them for M holds in all of it."""
-        first, last = changes.period_of(self.person_change_months(person), month)
+        known = self._person_periods.get(person.insz)  # the latest period of the person's own facts asked about
+        if known is None or not known[0] <= month <= known[1]:
+            known = self._person_periods[person.insz] = changes.period_of(self.person_change_months(person), month)
+        if not parameter_months:
+            return known
         parameters_first, parameters_last = changes.period_of(parameter_months, month)
-        return max(first, parameters_first), min(last, parameters_last)
+        return max(known[0], parameters_first), min(known[1], parameters_last)
 
     def regime(self, person: Person, month: int) -> str:
         if person.legacy_group is None:
