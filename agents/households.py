@@ -26,6 +26,7 @@ from tables.settlement import correct, regular_run
 
 log = logging.getLogger("groeipakket.households")
 META_PREFIX = "__closed__:"
+RESEND_AFTER = 30.0  # seconds: an instruction sent and not acknowledged after this is sent again (same id)
 
 
 def register(engine: Engine) -> None:
@@ -34,25 +35,35 @@ def register(engine: Engine) -> None:
     parameters = default_parameters()
     audit = names.audit_topic(engine.settings.app_id)
     dlq = engine.topic(names.DLQ_TOPIC)
-    confirmed: set[str] = set()
-    pending: dict[str, int] = {}  # household -> unconfirmed outbox entries known in this process
+    confirmed: set[str] = set()  # acknowledged by the broker, until the outbox entry is settled
+    pending: dict[str, dict[str, float]] = {}  # household -> instruction ids sent, not acknowledged -> when
     scanned = {"done": False}
 
-    def on_delivered(instruction_id: str):
+    def on_delivered(household: str, instruction_id: str):
         def callback(future) -> None:
             if not future.cancelled() and future.exception() is None:
                 confirmed.add(instruction_id)
+                waiting = pending.get(household)
+                if waiting is not None:
+                    waiting.pop(instruction_id, None)
+                    if not waiting:
+                        pending.pop(household, None)
         return callback
 
     async def publish(state: HouseholdState, source_ts: float | None = None) -> None:
+        """Send the outbox entries that are neither acknowledged nor in flight (sent less than RESEND_AFTER ago)."""
+        now, household = time.monotonic(), state.household_id
         for entry in state.outbox:
             instruction = entry["instruction"]
-            if instruction["instruction_id"] in confirmed:
+            instruction_id = instruction["instruction_id"]
+            sent_at = pending.get(household, {}).get(instruction_id)
+            if instruction_id in confirmed or (sent_at is not None and now - sent_at < RESEND_AFTER):
                 continue
+            pending.setdefault(household, {})[instruction_id] = now  # (an acknowledgement may drop the dict)
             await engine.send(audit, entry["audit"]["trace_id"].encode(), orjson.dumps(entry["audit"]))
             delivery = await engine.send(names.PAYMENT_TOPICS[instruction["payer"]],
                                          instruction["household_id"].encode(), orjson.dumps(instruction))
-            delivery.add_done_callback(on_delivered(instruction["instruction_id"]))
+            delivery.add_done_callback(on_delivered(household, instruction_id))
             metrics.INSTRUCTIONS.labels(instruction["payer"], instruction["kind"]).inc()
             for line in instruction["lines"]:
                 cents = line["amount_cents"]
@@ -60,8 +71,8 @@ def register(engine: Engine) -> None:
                                       "positive" if cents > 0 else "negative").inc(abs(cents))
             if source_ts:
                 metrics.LATENCY.observe(max(time.time() - source_ts, 0))
-        if state.outbox:
-            pending[state.household_id] = len(state.outbox)
+        if not pending.get(household):
+            pending.pop(household, None)
 
     def settle_outbox(state: HouseholdState) -> bool:
         """Drop acknowledged entries; True when the state changed. Unacknowledged ones stay (sent again)."""
@@ -170,14 +181,13 @@ def register(engine: Engine) -> None:
         """After a restart, and for sends never acknowledged: publish outbox entries again (reads only)."""
         if not engine.app.tables.recovery.completed.is_set():
             return
-        if not scanned["done"]:
+        if not scanned["done"]:  # entries a previous process recorded: sent at once (never sent by this one)
             for household, raw in table.items():
                 if raw and not household.startswith("__") and b'"outbox":[]' not in raw:
-                    pending[household] = 1
+                    pending.setdefault(household, {})
             scanned["done"] = True
-        for household in list(pending):
-            state = cache.load(household, table.get(household), keep=False)
-            if any(e["instruction"]["instruction_id"] not in confirmed for e in state.outbox):
-                await publish(state)
-            else:
-                pending.pop(household, None)
+        now = time.monotonic()
+        for household, waiting in list(pending.items()):
+            if waiting and now - min(waiting.values()) < RESEND_AFTER:
+                continue  # in flight: its acknowledgement is still to come
+            await publish(cache.load(household, table.get(household), keep=False))
