@@ -254,12 +254,6 @@ class Calculator:
             months = self._fact_changes[household_id] = changes.fact_months(self, household_id)
         return months
 
-    def same_facts_as_month_before(self, household_id: str, month: int) -> bool:
-        """Whether the household's facts in M are those of M−1 (the school allowance aside): see rules.changes."""
-        return (month % 12 not in changes.YEARLY_MONTHS
-                and changes.last_month_before_change(self.fact_change_months(household_id), month - 1) >= month
-                and changes.last_month_before_change(self.parameter_change_months, month - 1) >= month)
-
     def school_allowance_facts_hold_through(self, household_id: str, month: int) -> int:
         """The last month from M on in which what the school allowance reads for a pupil of the household within
         a school year (its place, enrolments, entitlement and family income) is what it read in M: until a fact
