@@ -17,7 +17,7 @@ from pathlib import Path
 
 import orjson
 
-from cli.engine_commands import tune_garbage_collector
+from config.runtime import tune_garbage_collector
 from rules.calculator import Calculator
 from rules.periods import parse_period
 from rules.situation import Situation
@@ -55,7 +55,7 @@ def baseline(situation: Situation, months: list[int]) -> tuple[float, int]:
 
 
 def run(households: int, seed: int, first: str, months_count: int, worker_gc: bool = True) -> dict:
-    if worker_gc:  # the collector settings a worker runs with, set at its start (cli/engine_commands.py)
+    if worker_gc:  # the collector settings a worker runs with, set at its start (config/runtime.py)
         tune_garbage_collector()
     first_month = parse_period(first)
     months = list(range(first_month, first_month + months_count))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import orjson
 
+from config.runtime import tune_garbage_collector
 from config.settings import load_settings
 from streams import topics as names
 from streams.broker import EmbeddedBroker, ensure_topics_async
@@ -40,23 +41,6 @@ def run_broker(args) -> int:
     broker = EmbeddedBroker(int(port), host=host or "127.0.0.1")
     topics = {names.EMBEDDED_MARKER_TOPIC: 1, **names.all_topics(settings.app_id, settings.partitions)}
     return broker.run_forever(topics=topics, compacted=names.compacted_topics(settings.app_id))
-
-
-def tune_garbage_collector() -> None:
-    """Fewer collections of the cycle collector in the worker (and in the calculator benchmark, which measures
-    the calculator as a worker runs it).
-
-    A worker allocates many short-lived objects per fact and per household of a close (decoded events,
-    calculator caches, traces), and CPython's default thresholds (700, 10, 10) then collect again and again
-    over objects that are about to die anyway: measured on a close of 8 000 households outside Kafka (a cache of
-    2 000 states), 14.1 of 26.5 s in the collector with the defaults, 4.2 of 15.2 s with these, for a peak RSS
-    of 765 instead of 636 MiB. What the engine builds at start (modules, parameters, the app) is frozen out of
-    the collections altogether. Cycles are still collected, in larger steps."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
 
 
 def run_worker(args) -> int:
