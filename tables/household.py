@@ -20,7 +20,8 @@ from tables.ledger import Ledger
 
 
 class HouseholdState:
-    __slots__ = ("household_id", "facts", "ledger", "regular_done", "outbox", "_calculator", "_calculator_version")
+    __slots__ = ("household_id", "facts", "ledger", "regular_done", "outbox", "forecast", "_calculator",
+                 "_calculator_version")
 
     def __init__(self, household_id: str):
         self.household_id = household_id
@@ -28,11 +29,15 @@ class HouseholdState:
         self.ledger = Ledger()
         self.regular_done: set[int] = set()  # periods whose regular run was made for this household
         self.outbox: list[dict] = []  # instructions recorded in the ledger, not yet confirmed sent
+        self.forecast: dict | None = None  # the last regular run, to re-date while nothing changes (tables.forecast)
         self._calculator: Calculator | None = None
         self._calculator_version = -1
 
     def add_fact(self, event, raw: bytes | None = None) -> Outcome:
-        return self.facts.add(event, raw)
+        outcome = self.facts.add(event, raw)
+        if outcome is Outcome.ACCEPTED:
+            self.forecast = None  # made from the facts before this one
+        return outcome
 
     def calculator(self, parameters: Parameters | None = None) -> Calculator:
         """A calculator over this household's facts (rebuilt when the facts changed)."""
@@ -50,6 +55,7 @@ class HouseholdState:
             "ledger": self.ledger.to_document(),
             "regular_done": sorted(self.regular_done),
             "outbox": self.outbox,
+            "forecast": self.forecast,
         })
 
     @classmethod
@@ -60,6 +66,7 @@ class HouseholdState:
         state.ledger = Ledger.from_document(document["ledger"])
         state.regular_done = set(document["regular_done"])
         state.outbox = document["outbox"]
+        state.forecast = document.get("forecast")  # (absent in states written before forecasts)
         return state
 
 

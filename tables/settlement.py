@@ -15,8 +15,10 @@ from __future__ import annotations
 import hashlib
 
 from rules import payment
+from rules.parameters import default_parameters
 from rules.calculator import COMPONENTS
 from rules.periods import month_of, parse_period, parse_school_year, period_text, regular_due_date
+from tables import forecast
 from tables.household import HouseholdState
 
 NO_AMOUNT_EFFECT = {"payer.chosen", "receiver.designated", "bank_account.registered"}
@@ -51,9 +53,9 @@ def instruction_id(payer: str, household_id: str, kind: str, period: int, cause:
     return f"{payer.lower()}-{digest[:32]}"
 
 
-def _instruction(calc, state: HouseholdState, kind: str, period: int, lines: list[tuple], due, caused_by,
-                 explanations: list[dict], cause: str, part: str = "") -> tuple[dict, dict]:
-    details = payment.payment_details(calc, state.household_id, period)
+def _instruction(details: payment.PaymentDetails, fingerprint: str, state: HouseholdState, kind: str, period: int,
+                 lines: list[tuple], due, caused_by, explanations: list[dict], cause: str,
+                 part: str = "") -> tuple[dict, dict]:
     iid = instruction_id(details.payer, state.household_id, kind, period, cause, part)
     rows = [{"child": child, "component": component, "period": period_text(month), "amount_cents": cents}
             for child, component, month, cents in lines]
@@ -66,7 +68,7 @@ def _instruction(calc, state: HouseholdState, kind: str, period: int, lines: lis
     }
     audit = {"trace_id": instruction["trace_id"], "instruction_id": iid, "household_id": state.household_id,
              "kind": kind, "period": instruction["period"], "payment_sources": list(details.sources),
-             "parameters_version": calc.params.fingerprint(), "lines": explanations}
+             "parameters_version": fingerprint, "lines": explanations}
     return instruction, audit
 
 
@@ -75,35 +77,50 @@ def _line_order(item: tuple) -> tuple:
     return month, child, COMPONENTS.index(component)
 
 
+def _key_order(key: tuple) -> tuple:
+    child, component, month = key
+    return month, child, COMPONENTS.index(component)
+
+
 def regular_run(state: HouseholdState, period: int, parameters=None) -> list[tuple[dict, dict]]:
-    """The regular instruction(s) of a closed period; empty when already made (closing twice is harmless)."""
+    """The regular instruction(s) of a closed period; empty when already made (closing twice is harmless).
+    Re-dated from the household's forecast when it serves the period (:mod:`tables.forecast`), else computed."""
     if period in state.regular_done:
         return []
-    calc = state.calculator(parameters)
+    parameters = parameters or default_parameters()
+    fingerprint = parameters.fingerprint()
+    nothing_instructed = not state.ledger.entries_for({period})
+    if nothing_instructed and forecast.serves(state.forecast, period, fingerprint):
+        parts = forecast.redated(state.forecast, period)
+    else:
+        calc = state.calculator(parameters)
+        parts = _computed_parts(calc, state, period)
+        state.forecast = forecast.make(parts, period, forecast.last_month_alike(calc, state.household_id, period),
+                                       fingerprint) if nothing_instructed else None
+    state.regular_done.add(period)
+    return [_record(state, *_instruction(details, fingerprint, state, "regular", period, lines,
+                                         payment.due_date(part or "basic", period), sources, explanations,
+                                         cause="regular", part=part), lines)
+            for part, (details, lines, explanations, sources) in parts.items()]
+
+
+def _computed_parts(calc, state: HouseholdState, period: int) -> dict[str, forecast.Part]:
+    """What is due for the period less what was instructed, in a ``childcare`` part (due on another date) and
+    the other lines; only parts with lines."""
     due = {(l.child, l.component, l.month): l for l in calc.household_entitlements(state.household_id, period)}
-    keys = set(due) | set(state.ledger.entries_for({period}))
-    parts: dict[str, list] = {"": [], "childcare": []}
-    explanations: dict[str, list] = {"": [], "childcare": []}
-    sources: dict[str, list] = {"": [], "childcare": []}
-    for key in keys:
+    details = payment.payment_details(calc, state.household_id, period)
+    parts: dict[str, forecast.Part] = {}
+    for key in sorted(set(due) | set(state.ledger.entries_for({period})), key=_key_order):
         child, component, month = key
         line = due.get(key)
         difference = (line.amount_cents if line else 0) - state.ledger.instructed(*key)
         if difference:
-            part = "childcare" if component == "childcare" else ""
-            parts[part].append((child, component, month, difference))
-            explanations[part].append(_explain(line, key, difference, state))
-            sources[part].extend(line.sources if line else ())
-    state.regular_done.add(period)
-    results = []
-    for part, lines in parts.items():
-        if not lines:
-            continue
-        lines.sort(key=_line_order)
-        results.append(_record(state, *_instruction(
-            calc, state, "regular", period, lines, payment.due_date(part or "basic", period),
-            [s for s in sources[part] if s], explanations[part], cause="regular", part=part), lines))
-    return results
+            _, lines, explanations, sources = parts.setdefault("childcare" if component == "childcare" else "",
+                                                               (details, [], [], []))
+            lines.append((child, component, month, difference))
+            explanations.append(_explain(line, key, difference, state))
+            sources.extend(s for s in (line.sources if line else ()) if s)
+    return {part: parts[part] for part in ("", "childcare") if part in parts}
 
 
 def correct(state: HouseholdState, event, closed: tuple[int, int] | None, parameters=None) -> list[tuple[dict, dict]]:
@@ -135,7 +152,8 @@ def correct(state: HouseholdState, event, closed: tuple[int, int] | None, parame
     if not lines:
         return []
     lines.sort(key=_line_order)
-    instruction, audit = _instruction(calc, state, "correction", last_closed, lines,
+    instruction, audit = _instruction(payment.payment_details(calc, state.household_id, last_closed),
+                                      calc.params.fingerprint(), state, "correction", last_closed, lines,
                                       regular_due_date(last_closed + 1), [event.event_id], explanations,
                                       cause=event.event_id)
     return [_record(state, instruction, audit, lines)]

@@ -1,0 +1,63 @@
+"""Regular runs without recomputation (ongewijzigde doorbetaling): the next month paid as the last one, re-dated.
+
+A household's lines for month M are those of M−1 with the period changed when M is not one of its change
+months (:mod:`rules.changes`): no fact it reads and no parameter differs. The payment details read two more
+facts by month: the payer choice and the designated receiver, from the month they take effect (ruleset §8).
+
+So a regular run that computes month P also keeps, in the household state, a *forecast*: the lines it
+instructed with their traces (the audit lines) and payment details, and the last month ``until`` they hold
+for — every month after P up to ``until`` is neither a change month of the household nor a month in which a
+payer choice or a designated receiver takes effect. The regular run of a later month up to ``until`` re-dates
+them instead of building the household's situation and computing it: the same instructions, ids and audit
+records as a computation would give (``tests/test_forecast.py`` checks this over a simulated population).
+
+A forecast holds only while nothing it was made from changes: every accepted fact drops it
+(:meth:`tables.household.HouseholdState.add_fact`), it names the parameters it was computed with (their
+fingerprint), and it is made and used only for a month that nothing was instructed for yet (a regular run
+pays what is due, less what was instructed: with nothing instructed, exactly the lines).
+"""
+from __future__ import annotations
+
+from rules import changes
+from rules.payment import PaymentDetails
+from rules.periods import allocation_year_start, period_text
+
+# One part of a regular run: the payment details, lines (child, component, month, cents), their audit lines
+# and the source events behind them.
+Part = tuple[PaymentDetails, list[tuple], list[dict], list[str]]
+
+
+def last_month_alike(calc, household_id: str, month: int) -> int:
+    """The last month from ``month`` on whose lines and payment details are those of ``month`` re-dated."""
+    months = changes.household_months(calc, household_id, [allocation_year_start(month)])
+    file = calc.situation.households.get(household_id)
+    if file is not None:
+        months.update(start for start, _, _ in file.payers + file.receivers)
+    until = month
+    while not changes.is_change_month(until + 1, months):  # every July is one: at most eleven steps
+        until += 1
+    return until
+
+
+def make(parts: dict[str, Part], month: int, until: int, fingerprint: str) -> dict:
+    """The forecast of a regular run of ``month`` (its parts as made), as stored in the household state."""
+    return {"month": month, "until": until, "parameters": fingerprint,
+            "parts": [[name, details.payer, details.receiver, details.iban, list(details.sources), sources,
+                       explanations] for name, (details, _, explanations, sources) in parts.items()]}
+
+
+def serves(forecast: dict | None, month: int, fingerprint: str) -> bool:
+    return (forecast is not None and forecast["month"] < month <= forecast["until"]
+            and forecast["parameters"] == fingerprint)
+
+
+def redated(forecast: dict, month: int) -> dict[str, Part]:
+    """The parts of the forecast's regular run for ``month`` (one the forecast serves)."""
+    period = period_text(month)
+    parts: dict[str, Part] = {}
+    for name, payer, receiver, iban, payment_sources, sources, explanations in forecast["parts"]:
+        lines = [{**line, "period": period} for line in explanations]
+        parts[name] = (PaymentDetails(payer, receiver, iban, tuple(payment_sources)),
+                       [(line["child"], line["component"], month, line["amount_cents"]) for line in lines],
+                       lines, sources)
+    return parts
