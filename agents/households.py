@@ -22,7 +22,8 @@ from rules.periods import parse_period
 from streams import topics as names
 from streams.events import decode_event
 from tables.household import HouseholdState, StateCache
-from tables.settlement import correct, regular_run
+from tables.facts import Outcome
+from tables.settlement import fold_and_correct, regular_run
 
 log = logging.getLogger("groeipakket.households")
 META_PREFIX = "__closed__:"
@@ -104,13 +105,11 @@ def register(engine: Engine) -> None:
 
     def apply(state: HouseholdState, raw: bytes, closed) -> bool:
         """Fold one fact and correct the closed months it changes; True when the state changed."""
-        event = decode_event(raw)
-        outcome = state.add_fact(event, raw)
-        metrics.FACTS.labels(outcome.name.lower()).inc()
-        if outcome.name != "ACCEPTED":
-            return False
         started = time.perf_counter()
-        correct(state, event, closed, parameters)
+        outcome, _ = fold_and_correct(state, decode_event(raw), raw, closed, parameters)
+        metrics.FACTS.labels(outcome.name.lower()).inc()
+        if outcome is not Outcome.ACCEPTED:
+            return False
         metrics.RECOMPUTE.observe(time.perf_counter() - started)
         return True
 

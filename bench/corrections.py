@@ -5,10 +5,10 @@
 What the engine does per household, on one core, with the real state and settlement code (``tables/``): the
 facts recorded before the first month are folded, the first month is closed (its regular run), then month by
 month the facts recorded in that month are folded one by one — each one that changes a closed month makes a
-correction, computed on a calculator rebuilt for the new facts, exactly as in the engine — and the month is
-closed. Prints facts/s of the monthly phase, the cost of a correction, and children/s of the regular runs, and
-what share of the time goes to rebuilding the situation. The population is the simulator's (seeded), one state
-per simulated family.
+correction, computed on a calculator rebuilt for the new facts, exactly as in the engine
+(``tables.settlement.fold_and_correct``) — and the month is closed. Prints facts/s of the monthly phase, the
+time per correction made, children/s of the regular runs and the cost per event type. The population is the
+simulator's (seeded), one state per simulated family.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from rules.parameters import default_parameters
 from rules.periods import parse_period, period_text
 from streams.events import decode_event
 from tables.household import HouseholdState
-from tables.settlement import affected_months, correct, regular_run
+from tables.settlement import fold_and_correct, regular_run
 
 
 def families(households: int, seed: int, first: str, last: str):
@@ -46,9 +46,9 @@ def first_household(events) -> str | None:
 def run(households: int, seed: int, first: str, last: str) -> dict:
     parameters = default_parameters()
     first_month, last_month = parse_period(first), parse_period(last)
-    figures = {"facts": 0, "corrections": 0, "correct_seconds": 0.0, "regular_seconds": 0.0, "children": 0,
-               "fold_seconds": 0.0, "rebuild_seconds": 0.0, "households": 0}
-    by_type: dict[str, list] = {}  # event type -> [facts, seconds of rebuild and correction]
+    figures = {"facts": 0, "corrections": 0, "fact_seconds": 0.0, "regular_seconds": 0.0, "children": 0,
+               "households": 0}
+    by_type: dict[str, list] = {}  # event type -> [accepted facts, seconds of folding and correcting them]
     for events in families(households, seed, period_text(first_month - 12), last):
         household = first_household(events)
         if household is None:
@@ -65,33 +65,25 @@ def run(households: int, seed: int, first: str, last: str) -> dict:
                     continue
                 started = time.perf_counter()
                 event = decode_event(raw)
-                outcome = state.add_fact(event, raw)
-                figures["fold_seconds"] += time.perf_counter() - started
+                outcome, corrections = fold_and_correct(state, event, raw, closed, parameters)
+                elapsed = time.perf_counter() - started
                 figures["facts"] += 1
-                if outcome.name != "ACCEPTED":
-                    continue
-                started = rebuild_started = time.perf_counter()
-                if closed and any(m >= closed[0] for m in affected_months(event, closed[1])):
-                    state.calculator(parameters)  # the rebuild correct() needs, timed apart from the rest
-                figures["rebuild_seconds"] += time.perf_counter() - started
-                started = time.perf_counter()
-                figures["corrections"] += len(correct(state, event, closed, parameters))
-                figures["correct_seconds"] += time.perf_counter() - started
-                cost = by_type.setdefault(event.type, [0, 0.0])
-                cost[0] += 1
-                cost[1] += time.perf_counter() - rebuild_started
+                figures["fact_seconds"] += elapsed
+                figures["corrections"] += len(corrections)
+                if outcome.name == "ACCEPTED":
+                    cost = by_type.setdefault(event.type, [0, 0.0])
+                    cost[0] += 1
+                    cost[1] += elapsed
             started = time.perf_counter()
             for instruction, _ in regular_run(state, month, parameters):
                 figures["children"] += len({line["child"] for line in instruction["lines"]})
             figures["regular_seconds"] += time.perf_counter() - started
             state.outbox.clear()
-    monthly = figures["fold_seconds"] + figures["rebuild_seconds"] + figures["correct_seconds"]
+    monthly = figures["fact_seconds"]
     figures.update({
         "facts_per_second": round(figures["facts"] / monthly) if monthly else None,
-        "ms_per_correction": round(1000 * (figures["rebuild_seconds"] + figures["correct_seconds"])
-                                   / max(figures["corrections"], 1), 2),
+        "ms_per_correction": round(1000 * monthly / max(figures["corrections"], 1), 2),
         "regular_children_per_second": round(figures["children"] / figures["regular_seconds"]),
-        "rebuild_share": round(figures["rebuild_seconds"] / monthly, 3) if monthly else None,
     })
     figures["by_type"] = {kind: {"facts": n, "ms_per_fact": round(1000 * seconds / n, 2)}
                           for kind, (n, seconds) in sorted(by_type.items(), key=lambda item: -item[1][1])}
@@ -109,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     by_type = figures.pop("by_type")
     for name, value in figures.items():
         print(f"{name:>28}: {round(value, 2) if isinstance(value, float) else value}")
-    print("  per event type (monthly phase, rebuild and correction):")
+    print("  per event type (monthly phase, accepted facts: folding and correcting):")
     for kind, cost in by_type.items():
         print(f"    {kind:<26} {cost['facts']:>7} facts  {cost['ms_per_fact']:>7.2f} ms each")
     return 0

@@ -43,6 +43,13 @@ def due_month(calc, child, year: int) -> int | None:
     return decision[0] if decision is not None else None
 
 
+def absence_bars(params, year: int, absence_half_days: int) -> bool:
+    """Whether the latest attendance report's unauthorised absence bars the allowance of school year ``year``
+    (no report: no absence). The only way an attendance report enters the amount (see :func:`decide`)."""
+    limit = params["conditions.school_allowance_max_unauthorised_absence_half_days"].at_month(year * 12 + 8)
+    return absence_half_days >= limit.value
+
+
 def _decision(calc, child, year: int):
     return calc.cached(("school-allowance", child.insz, year), lambda: decide(calc, child, year))
 
@@ -73,7 +80,7 @@ def decide(calc, child, year: int):
     values = calc.month_values(september)
     absence_limit = values["conditions.school_allowance_max_unauthorised_absence_half_days"]
     absence = reports[-1].unauthorised_absence_half_days if reports else 0
-    if absence >= absence_limit.value:
+    if absence_bars(calc.params, year, absence):
         return None
     thresholds = values["school_allowance.thresholds"]
     max_points = values["conditions.school_allowance_max_points"]

@@ -91,6 +91,21 @@ class FactStore:
                 self._facts[key] = _ADAPTER.validate_json(self._raw[key])
         return self._facts
 
+    def has(self, key: tuple) -> bool:
+        return key in self._facts
+
+    def latest(self, prefix: tuple) -> SourceEvent | None:
+        """The winning event with the greatest natural key that starts with ``prefix`` (for keys ending in an ISO
+        date: the latest), decoding only that one."""
+        size = len(prefix)
+        keys = [key for key in self._facts if key[:size] == prefix]
+        if not keys:
+            return None
+        key = max(keys)
+        if self._facts[key] is None:
+            self._facts[key] = _ADAPTER.validate_json(self._raw[key])
+        return self._facts[key]
+
     def __iter__(self) -> Iterator[SourceEvent]:
         return iter(self._decoded().values())
 

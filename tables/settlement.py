@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hashlib
 
-from rules import payment
+from rules import payment, school_allowance
 from rules.parameters import default_parameters
 from rules.calculator import COMPONENTS
 from rules.periods import month_of, parse_period, parse_school_year, period_text, regular_due_date
 from tables import forecast
+from tables.facts import Outcome
 from tables.household import HouseholdState
 
 NO_AMOUNT_EFFECT = {"payer.chosen", "receiver.designated", "bank_account.registered"}
@@ -46,6 +47,45 @@ def affected_months(event, last_closed: int) -> range:
     dates = [event.occurred_on, *(getattr(data, name) for name in ("birth_date", "joined_on", "date_of_death",
                                                                    "valid_from", "from_date") if hasattr(data, name))]
     return range(min(month_of(day) for day in dates), last_closed + 1)
+
+
+def attendance_changes_no_amount(state: HouseholdState, event, parameters) -> bool:
+    """Whether an attendance report, before it is folded, can change no amount, so that no correction needs to
+    be computed for it. It can change two components only (rules/preschool.py, rules/school_allowance.py):
+
+    - the preschool supplement at 4 (§6.2) reads every report of the school year of the fourth birthday, and
+      only for a child enrolled in preschool in that year: a report of a year without a preschool enrolment of
+      the child, or of another year than that of its fourth birthday (by every birth date the registration and
+      birth records give), can change nothing there (otherwise the correction is computed);
+    - the school allowance (§6.4) reads the year's latest report only, through its absence test: a report
+      earlier than the latest changes nothing, and a new latest one changes something only when it turns the
+      test (barred or not) the other way.
+    """
+    data, facts = event.data, state.facts
+    if facts.has(("education.enrolled", event.subject, data.school_year, "preschool")):
+        births = [facts.latest((kind, event.subject)) for kind in ("person.registered", "person.born")]
+        years = {birth.data.birth_date.year + 3 for birth in births if birth is not None}
+        if not years or parse_school_year(data.school_year) in years:
+            return False
+    latest = facts.latest(("education.attendance", event.subject, data.school_year))
+    if latest is not None and latest.data.as_of > data.as_of:
+        return True
+    year = parse_school_year(data.school_year)
+    before = school_allowance.absence_bars(parameters, year, latest.data.unauthorised_absence_half_days
+                                           if latest is not None else 0)
+    return before == school_allowance.absence_bars(parameters, year, data.unauthorised_absence_half_days)
+
+
+def fold_and_correct(state: HouseholdState, event, raw: bytes | None, closed: tuple[int, int] | None,
+                     parameters=None) -> tuple[Outcome, list[tuple[dict, dict]]]:
+    """Fold one fact into the state and, when it was accepted, correct the closed months it changes."""
+    parameters = parameters or default_parameters()
+    inert = closed is not None and event.type == "education.attendance" and attendance_changes_no_amount(
+        state, event, parameters)
+    outcome = state.add_fact(event, raw)
+    if outcome is not Outcome.ACCEPTED or inert:
+        return outcome, []
+    return outcome, correct(state, event, closed, parameters)
 
 
 def instruction_id(payer: str, household_id: str, kind: str, period: int, cause: str, part: str = "") -> str:

@@ -1,0 +1,55 @@
+"""Attendance reports that can change no amount make no correction computation, and skipping it changes nothing:
+the same corrections, regular runs and ledger as correcting after every fact (tables.settlement)."""
+from __future__ import annotations
+
+import orjson
+
+from bench.corrections import families, first_household
+from rules.parameters import default_parameters
+from rules.periods import parse_period
+from streams.events import decode_event
+from tables.facts import Outcome
+from tables.household import HouseholdState
+from tables.settlement import attendance_changes_no_amount, correct, fold_and_correct, regular_run
+
+
+def replay(events, first: int, last: int, shortcut: bool, counts: dict):
+    parameters = default_parameters()
+    state = HouseholdState(first_household(events))
+    for month, raw in events:
+        if month < first:
+            state.add_fact(decode_event(raw), raw)
+    output = []
+    for month in range(first, last + 1):
+        closed = (first, month - 1) if month > first else None
+        for recorded, raw in events:
+            if recorded != month:
+                continue
+            event = decode_event(raw)
+            if shortcut:
+                _, made = fold_and_correct(state, event, raw, closed, parameters)
+            else:
+                inert = closed is not None and event.type == "education.attendance" and \
+                    attendance_changes_no_amount(state, event, parameters)
+                made = correct(state, event, closed, parameters) if state.add_fact(event, raw) is Outcome.ACCEPTED \
+                    else []
+                counts["inert"] += inert
+                counts["inert_with_correction"] += inert and bool(made)
+                counts["attendance"] += event.type == "education.attendance" and closed is not None
+            output.append(made)
+        output.append(regular_run(state, month, parameters))
+        state = HouseholdState.from_bytes(state.to_bytes())
+    return orjson.dumps([output, state.ledger.to_document()])
+
+
+def test_skipped_attendance_reports_change_nothing():
+    first, last = parse_period("2023-09"), parse_period("2024-12")
+    counts = {"inert": 0, "inert_with_correction": 0, "attendance": 0}
+    for events in families(200, 9, "2022-09", "2024-12"):
+        if first_household(events) is None:
+            continue
+        assert replay(events, first, last, True, counts) == replay(events, first, last, False, counts), \
+            first_household(events)
+    assert counts["inert_with_correction"] == 0
+    assert counts["attendance"] > 1_000
+    assert counts["inert"] > counts["attendance"] // 2  # most reports change nothing
