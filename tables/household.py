@@ -19,19 +19,35 @@ from tables.facts import FactStore, Outcome
 from tables.ledger import Ledger
 
 
+SEPARATOR = b"\n"  # between the state's head and its facts in a table value (JSON holds no raw newline)
+
+
 class HouseholdState:
-    __slots__ = ("household_id", "facts", "ledger", "regular_done", "outbox", "forecast", "_calculator",
-                 "_calculator_version")
+    """A household's state. Its table value is two JSON documents, the head (ledger, outbox, forecast, ...) and
+    the facts, so that a state read back whose facts are not needed (a close re-dating the last run, an outbox
+    settled) neither parses its facts nor encodes them again: they stay the bytes they were read as."""
+
+    __slots__ = ("household_id", "_facts", "_facts_raw", "_facts_raw_version", "ledger", "regular_done", "outbox",
+                 "forecast", "_calculator", "_calculator_version")
 
     def __init__(self, household_id: str):
         self.household_id = household_id
-        self.facts = FactStore()
+        self._facts: FactStore | None = FactStore()
+        self._facts_raw: bytes | None = None  # the facts as read back (or last written), for the version below
+        self._facts_raw_version = -1
         self.ledger = Ledger()
         self.regular_done: set[int] = set()  # periods whose regular run was made for this household
         self.outbox: list[dict] = []  # instructions recorded in the ledger, not yet confirmed sent
         self.forecast: dict | None = None  # the last regular run, to re-date while nothing changes (tables.forecast)
         self._calculator: Calculator | None = None
         self._calculator_version = -1
+
+    @property
+    def facts(self) -> FactStore:
+        if self._facts is None:  # read back, first needed now
+            self._facts = FactStore.from_bytes(self._facts_raw)
+            self._facts_raw_version = self._facts.version
+        return self._facts
 
     def add_fact(self, event, raw: bytes | None = None) -> Outcome:
         outcome = self.facts.add(event, raw)
@@ -48,21 +64,31 @@ class HouseholdState:
         return self._calculator
 
     # --- serialisation ------------------------------------------------------------------------------------
+    def _facts_bytes(self) -> bytes:
+        if self._facts is None or (self._facts_raw is not None and self._facts.version == self._facts_raw_version):
+            return self._facts_raw
+        self._facts_raw, self._facts_raw_version = self._facts.to_bytes(), self._facts.version
+        return self._facts_raw
+
     def to_bytes(self) -> bytes:
-        return orjson.dumps({
+        head = orjson.dumps({
             "household_id": self.household_id,
-            "facts": self.facts.to_document(),
             "ledger": self.ledger.to_document(),
             "regular_done": sorted(self.regular_done),
             "outbox": self.outbox,
             "forecast": self.forecast,
         })
+        return head + SEPARATOR + self._facts_bytes()
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> "HouseholdState":
-        document = orjson.loads(raw)
+        head, separator, facts = raw.partition(SEPARATOR)
+        document = orjson.loads(head)
         state = cls(document["household_id"])
-        state.facts = FactStore.from_document(document["facts"])
+        if separator:
+            state._facts, state._facts_raw = None, facts
+        else:  # a value written before the split: one document, facts inside
+            state._facts = FactStore.from_document(document["facts"])
         state.ledger = Ledger.from_document(document["ledger"])
         state.regular_done = set(document["regular_done"])
         state.outbox = document["outbox"]
