@@ -55,6 +55,7 @@ class Engine:
     topics: dict = field(default_factory=dict)
     persons: object = None
     households: object = None
+    households_held: object = None  # agents.gauges.HouseholdsHeld
 
     def topic(self, name: str) -> faust.TopicT:
         return self.topics[name]
@@ -118,6 +119,7 @@ def build_engine(settings: Settings, *, embedded: bool) -> Engine:
     faust_monitor.install(app, prefix="groeipakket_faust")  # same metrics, no per-record label look-ups
     from agents import gauges, households, ingest, periods, routing, web
 
+    engine.households_held = gauges.HouseholdsHeld()
     router = routing.Router(engine)
     ingest.register(engine, router)
     routing.register(engine, router)

@@ -1,7 +1,9 @@
 """Gauges sampled by a timer (reads only): households held by this worker and its consumer lag per topic.
 
-- ``groeipakket_households_held``: household states in the households table of this worker's active partitions
-  (a key scan of the RocksDB partitions, cheap: a few million keys a second).
+- ``groeipakket_households_held``: household states in the households table of this worker's active partitions.
+  A partition is counted by a key scan once, when first sampled after a rebalance; from then on the households
+  agent adds every household it writes for the first time (a scan every sample took a tenth of the worker's
+  time at 20 000 households).
 - ``groeipakket_consumer_lag_records{topic}``: per input topic, the records between the consumer's committed
   offset and the broker's high watermark (as last fetched), summed over this worker's assigned partitions.
 
@@ -20,12 +22,34 @@ log = logging.getLogger("groeipakket.gauges")
 SAMPLE_SECONDS = 5.0
 
 
+class HouseholdsHeld:
+    """Household states per active partition of this worker: scanned once, then counted as they are created."""
+
+    def __init__(self) -> None:
+        self._counts: dict[int, int] = {}
+
+    def added(self, partition: int) -> None:
+        """A household's first state was written (by the households agent, on a partition of this worker)."""
+        if partition in self._counts:
+            self._counts[partition] += 1
+
+    def forget(self) -> None:
+        """After a rebalance: the partitions held may have changed hands meanwhile, count them again."""
+        self._counts.clear()
+
+    def count(self, table, partitions: set[int]) -> int:
+        for partition in partitions - self._counts.keys():
+            self._counts[partition] = sum(1 for key in partition_keys(table, partition) if not key.startswith("__"))
+        for partition in self._counts.keys() - partitions:
+            del self._counts[partition]
+        return sum(self._counts.values())
+
+
 def households_held(engine: Engine) -> int:
     table = engine.households
-    actives = engine.app.assignor.assigned_actives()
     topic = table.changelog_topic_name
-    return sum(1 for tp in actives if tp.topic == topic
-               for key in partition_keys(table, tp.partition) if not key.startswith("__"))
+    actives = {tp.partition for tp in engine.app.assignor.assigned_actives() if tp.topic == topic}
+    return engine.households_held.count(table, actives)
 
 
 def consumer_lag(engine: Engine) -> dict[str, int]:
@@ -42,6 +66,10 @@ def consumer_lag(engine: Engine) -> dict[str, int]:
 
 
 def register(engine: Engine) -> None:
+    @engine.app.on_partitions_assigned.connect
+    async def recount_after_rebalance(sender, *args, **kwargs) -> None:
+        engine.households_held.forget()
+
     @engine.app.timer(interval=SAMPLE_SECONDS)
     async def sample_gauges():
         if not engine.app.tables.recovery.completed.is_set():
