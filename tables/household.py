@@ -49,9 +49,11 @@ class HouseholdState:
             self._facts_raw_version = self._facts.version
         return self._facts
 
-    def add_fact(self, event, raw: bytes | None = None) -> Outcome:
+    def add_fact(self, event, raw: bytes | None = None, changes_lines: bool = True) -> Outcome:
+        """Fold one fact. ``changes_lines=False``: the caller knows it changes no line nor trace of a month the
+        forecast serves (tables.settlement.attendance_changes_no_amount), which then still holds."""
         outcome = self.facts.add(event, raw)
-        if outcome is Outcome.ACCEPTED:
+        if outcome is Outcome.ACCEPTED and changes_lines:
             self.forecast = None  # made from the facts before this one
         return outcome
 

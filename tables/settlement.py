@@ -60,6 +60,10 @@ def attendance_changes_no_amount(state: HouseholdState, event, parameters) -> bo
     - the school allowance (§6.4) reads the year's latest report only, through its absence test: a report
       earlier than the latest changes nothing, and a new latest one changes something only when it turns the
       test (barred or not) the other way.
+
+    Such a report changes no line nor trace of a month a forecast re-dates either (tables/forecast.py): the
+    school allowance's line, whose trace names the latest report, is only in its due month, a change month; the
+    reports of the fourth birthday's year, which make change months, are never inert.
     """
     data, facts = event.data, state.facts
     if facts.has(("education.enrolled", event.subject, data.school_year, "preschool")):
@@ -82,7 +86,7 @@ def fold_and_correct(state: HouseholdState, event, raw: bytes | None, closed: tu
     parameters = parameters or default_parameters()
     inert = closed is not None and event.type == "education.attendance" and attendance_changes_no_amount(
         state, event, parameters)
-    outcome = state.add_fact(event, raw)
+    outcome = state.add_fact(event, raw, changes_lines=not inert)
     if outcome is not Outcome.ACCEPTED or inert:
         return outcome, []
     return outcome, correct(state, event, closed, parameters)
