@@ -27,6 +27,7 @@ from tables.settlement import fold_and_correct, regular_run
 
 log = logging.getLogger("groeipakket.households")
 META_PREFIX = "__closed__:"
+DRAIN_EVERY = 200  # households of a close between two waits for the producer
 RESEND_AFTER = 30.0  # seconds: an instruction sent and not acknowledged after this is sent again (same id)
 
 
@@ -139,9 +140,11 @@ def register(engine: Engine) -> None:
         started = time.perf_counter()
         closed = closed_periods(partition)
         children: set[str] = set()
-        for household in partition_keys(table, partition):
+        for number, household in enumerate(partition_keys(table, partition)):
             if household.startswith("__"):
                 continue
+            if number % DRAIN_EVERY == DRAIN_EVERY - 1:
+                await engine.drain_table_writes()  # memory bounded by this, not by the partition's size
             state = load(household, keep=False)  # a scan of every household: see StateCache.load
             settle_outbox(state)
             for instruction, _ in regular_run(state, period, parameters):
