@@ -43,6 +43,15 @@ def first_household(events) -> str | None:
     return None
 
 
+def state_before(events, first_month: int) -> HouseholdState:
+    """A family's state (of its first household) with the facts recorded before ``first_month`` folded."""
+    state = HouseholdState(first_household(events))
+    for month, raw in events:
+        if month < first_month:
+            state.add_fact(decode_event(raw), raw)
+    return state
+
+
 def run(households: int, seed: int, first: str, last: str) -> dict:
     parameters = default_parameters()
     first_month, last_month = parse_period(first), parse_period(last)
@@ -54,10 +63,7 @@ def run(households: int, seed: int, first: str, last: str) -> dict:
         if household is None:
             continue
         figures["households"] += 1
-        state = HouseholdState(household)
-        for month, raw in events:
-            if month < first_month:
-                state.add_fact(decode_event(raw), raw)
+        state = state_before(events, first_month)
         for month in range(first_month, last_month + 1):
             closed = (first_month, month - 1) if month > first_month else None
             for recorded, raw in events:

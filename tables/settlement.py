@@ -116,11 +116,6 @@ def _instruction(details: payment.PaymentDetails, fingerprint: str, state: House
     return instruction, audit
 
 
-def _line_order(item: tuple) -> tuple:
-    child, component, month, _ = item
-    return month, child, COMPONENTS.index(component)
-
-
 def _key_order(key: tuple) -> tuple:
     child, component, month = key
     return month, child, COMPONENTS.index(component)
@@ -195,7 +190,7 @@ def correct(state: HouseholdState, event, closed: tuple[int, int] | None, parame
                 sources.extend(s for s in (line.sources if line else ()) if s)
     if not lines:
         return []
-    lines.sort(key=_line_order)
+    lines.sort(key=lambda line: _key_order(line[:3]))
     instruction, audit = _instruction(payment.payment_details(calc, state.household_id, last_closed),
                                       calc.params.fingerprint(), state, "correction", last_closed, lines,
                                       regular_due_date(last_closed + 1), [event.event_id], explanations,

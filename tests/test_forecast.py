@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from bench.corrections import families, first_household
+from bench.corrections import families, first_household, state_before
 from rules.parameters import default_parameters
 from rules.periods import parse_period
 from streams.events import decode_event
@@ -16,10 +16,7 @@ def replay(events, first: int, last: int, use_forecast: bool):
     """Month by month as the engine does: the month's facts (each correcting the closed months), then the
     close; the state goes through its table value between messages. Yields each close's output as JSON."""
     parameters = default_parameters()
-    state = HouseholdState(first_household(events))
-    for month, raw in events:
-        if month < first:
-            state.add_fact(decode_event(raw), raw)
+    state = state_before(events, first)
     for month in range(first, last + 1):
         closed = (first, month - 1) if month > first else None
         for recorded, raw in events:

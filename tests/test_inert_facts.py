@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from bench.corrections import families, first_household
+from bench.corrections import families, first_household, state_before
 from rules.parameters import default_parameters
 from rules.periods import parse_period
 from streams.events import decode_event
@@ -15,10 +15,7 @@ from tables.settlement import attendance_changes_no_amount, correct, fold_and_co
 
 def replay(events, first: int, last: int, shortcut: bool, counts: dict):
     parameters = default_parameters()
-    state = HouseholdState(first_household(events))
-    for month, raw in events:
-        if month < first:
-            state.add_fact(decode_event(raw), raw)
+    state = state_before(events, first)
     output = []
     for month in range(first, last + 1):
         closed = (first, month - 1) if month > first else None
