@@ -10,6 +10,7 @@ outbox timer after a restart — so every instruction the ledger records reaches
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -28,6 +29,7 @@ from tables.settlement import fold_and_correct, regular_run
 log = logging.getLogger("groeipakket.households")
 META_PREFIX = "__closed__:"
 DRAIN_EVERY = 200  # households of a close between two waits for the producer
+SCAN_YIELD_EVERY = 1_000  # states read by the outbox scan after a restart between two yields to the agents
 RESEND_AFTER = 30.0  # seconds: an instruction sent and not acknowledged after this is sent again (same id)
 
 
@@ -187,9 +189,15 @@ def register(engine: Engine) -> None:
         if not engine.app.tables.recovery.completed.is_set():
             return
         if not scanned["done"]:  # entries a previous process recorded: sent at once (never sent by this one)
-            for household, raw in table.items():
-                if raw and not household.startswith("__") and b'"outbox":[]' not in raw:
-                    pending.setdefault(household, {})
+            try:
+                for number, (household, raw) in enumerate(table.items()):
+                    if raw and not household.startswith("__") and b'"outbox":[]' not in raw:
+                        pending.setdefault(household, {})
+                    if number % SCAN_YIELD_EVERY == SCAN_YIELD_EVERY - 1:
+                        await asyncio.sleep(0)  # a scan of every state: let the agents run meanwhile
+            except Exception:  # a rebalance closed a partition under the scan: scan again on the next tick
+                log.warning("outbox scan interrupted; scanning again", exc_info=True)
+                return
             scanned["done"] = True
         now = time.monotonic()
         for household, waiting in list(pending.items()):
