@@ -119,8 +119,8 @@ def register(engine: Engine) -> None:
     async def on_facts(household: str, raws: list[bytes], record, partition: int) -> None:
         """One fact (FACT), or a person's history forwarded at once (FACTS): folded in order, exactly as one
         message per fact would be (same corrections, same ids), with one state write for all of them."""
-        raw = table.get(household)
-        state = cache.load(household, raw)
+        stored = table.get(household)
+        state = cache.load(household, stored)
         changed = settle_outbox(state)
         closed = closed_periods(partition)
         for number, raw in enumerate(raws):
@@ -133,7 +133,7 @@ def register(engine: Engine) -> None:
                 changed = changed or state.facts.version != version  # folded before it failed: store it
         if changed:
             store(state)
-            if raw is None:
+            if stored is None:  # the household's first state
                 engine.households_held.added(partition)
         await publish(state, record.message.timestamp)
 
