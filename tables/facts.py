@@ -84,11 +84,17 @@ class FactStore:
         for event in events:
             self.add(event)
 
+    def _event(self, key: tuple) -> SourceEvent:
+        """The winning event of a natural key, decoded (and validated) when read back and not needed so far."""
+        event = self._facts[key]
+        if event is None:
+            event = self._facts[key] = _ADAPTER.validate_json(self._raw[key])
+        return event
+
     def _decoded(self) -> dict[tuple, SourceEvent]:
-        """Every winning event, decoding (and validating) the ones read back and not needed so far."""
-        for key, event in self._facts.items():
-            if event is None:
-                self._facts[key] = _ADAPTER.validate_json(self._raw[key])
+        """Every winning event, decoding the ones read back and not needed so far."""
+        for key in self._facts:
+            self._event(key)
         return self._facts
 
     def has(self, key: tuple) -> bool:
@@ -101,10 +107,7 @@ class FactStore:
         keys = [key for key in self._facts if key[:size] == prefix]
         if not keys:
             return None
-        key = max(keys)
-        if self._facts[key] is None:
-            self._facts[key] = _ADAPTER.validate_json(self._raw[key])
-        return self._facts[key]
+        return self._event(max(keys))
 
     def __iter__(self) -> Iterator[SourceEvent]:
         return iter(self._decoded().values())
