@@ -146,20 +146,29 @@ def regular_run(state: HouseholdState, period: int, parameters=None) -> list[tup
 def _computed_parts(calc, state: HouseholdState, period: int) -> dict[str, forecast.Part]:
     """What is due for the period less what was instructed, in a ``childcare`` part (due on another date) and
     the other lines; only parts with lines."""
-    due = {(l.child, l.component, l.month): l for l in calc.household_entitlements(state.household_id, period)}
     details = payment.payment_details(calc, state.household_id, period)
     parts: dict[str, forecast.Part] = {}
-    for key in sorted(set(due) | set(state.ledger.entries_for({period})), key=_key_order):
-        child, component, month = key
-        line = due.get(key)
-        difference = (line.amount_cents if line else 0) - state.ledger.instructed(*key)
-        if difference:
-            _, lines, explanations, sources = parts.setdefault("childcare" if component == "childcare" else "",
-                                                               (details, [], [], []))
-            lines.append((child, component, month, difference))
-            explanations.append(_explain(line, key, difference, state))
-            sources.extend(s for s in (line.sources if line else ()) if s)
+    due = calc.household_entitlements(state.household_id, period)
+    for key, line, difference, already in _differences(state, due, period, order=_key_order):
+        _, lines, explanations, sources = parts.setdefault("childcare" if key[1] == "childcare" else "",
+                                                           (details, [], [], []))
+        lines.append((*key, difference))
+        explanations.append(_explain(line, key, difference, already))
+        sources.extend(s for s in (line.sources if line else ()) if s)
     return {part: parts[part] for part in ("", "childcare") if part in parts}
+
+
+def _differences(state: HouseholdState, due: list, month: int, order=None):
+    """(key, line or None, difference, already instructed) for every child and component of the month whose
+    amount now due (``due``: the month's lines) differs from what the ledger says was instructed, by key
+    (``order``: a sort key for the keys, default their natural order)."""
+    lines = {(line.child, line.component, line.month): line for line in due}
+    for key in sorted(set(lines) | set(state.ledger.entries_for({month})), key=order):
+        line = lines.get(key)
+        already = state.ledger.instructed(*key)
+        difference = (line.amount_cents if line else 0) - already
+        if difference:
+            yield key, line, difference, already
 
 
 def correct(state: HouseholdState, event, closed: tuple[int, int] | None, parameters=None) -> list[tuple[dict, dict]]:
@@ -180,13 +189,10 @@ def correct(state: HouseholdState, event, closed: tuple[int, int] | None, parame
     for line in calc.entitlements(months, [state.household_id]):  # periods of constant facts computed once
         by_month[line.month].append(line)
     for month in months:
-        due = {(l.child, l.component, l.month): l for l in by_month[month]}
-        for key in sorted(set(due) | set(state.ledger.entries_for({month}))):
-            line = due.get(key)
-            difference = (line.amount_cents if line else 0) - state.ledger.instructed(*key)
-            if difference and payment.correction_allowed(difference, month, last_closed, calc.count):
+        for key, line, difference, already in _differences(state, by_month[month], month):
+            if payment.correction_allowed(difference, month, last_closed, calc.count):
                 lines.append((*key, difference))
-                explanations.append(_explain(line, key, difference, state))
+                explanations.append(_explain(line, key, difference, already))
                 sources.extend(s for s in (line.sources if line else ()) if s)
     if not lines:
         return []
@@ -198,9 +204,8 @@ def correct(state: HouseholdState, event, closed: tuple[int, int] | None, parame
     return [_record(state, instruction, audit, lines)]
 
 
-def _explain(line, key, difference: int, state: HouseholdState) -> dict:
+def _explain(line, key, difference: int, already: int) -> dict:
     child, component, month = key
-    already = state.ledger.instructed(*key)
     if line is None:
         return {"child": child, "component": component, "period": period_text(month), "amount_cents": difference,
                 "rule": "no longer due: the facts as now known give nothing for this component and period",
