@@ -43,10 +43,15 @@ def due_month(calc, child, year: int) -> int | None:
     return decision[0] if decision is not None else None
 
 
-def absence_bars(params, year: int, absence_half_days: int) -> bool:
-    """Whether the latest attendance report's unauthorised absence bars the allowance of school year ``year``
-    (no report: no absence). The only way an attendance report enters the amount (see :func:`decide`)."""
-    limit = params["conditions.school_allowance_max_unauthorised_absence_half_days"].at_month(year * 12 + 8)
+def absence_limit(params, year: int):
+    """The most unauthorised absence (half days) allowed in school year ``year``: the value in force in its
+    September."""
+    return params["conditions.school_allowance_max_unauthorised_absence_half_days"].at_month(year * 12 + 8)
+
+
+def absence_bars(limit, absence_half_days: int) -> bool:
+    """Whether the latest attendance report's unauthorised absence bars the allowance (no report: no absence),
+    ``limit`` being the year's :func:`absence_limit`. The only way an attendance report enters the amount."""
     return absence_half_days >= limit.value
 
 
@@ -78,9 +83,9 @@ def decide(calc, child, year: int):
         return None
     reports = child.attendance.get(year) or []
     values = calc.month_values(september)
-    absence_limit = values["conditions.school_allowance_max_unauthorised_absence_half_days"]
+    limit = values["conditions.school_allowance_max_unauthorised_absence_half_days"]
     absence = reports[-1].unauthorised_absence_half_days if reports else 0
-    if absence_bars(calc.params, year, absence):
+    if absence_bars(limit, absence):
         return None
     thresholds = values["school_allowance.thresholds"]
     max_points = values["conditions.school_allowance_max_points"]
@@ -120,6 +125,6 @@ def decide(calc, child, year: int):
                   ("threshold_min_eur", euro(low)), ("threshold_max_eur", euro(high)),
                   ("unauthorised_absence_half_days", absence))
         sources = (enrolment.source, *income.sources, *(r.source for r in reports[-1:]))
-        return month, amount, f"school allowance, {rule}", (*params, thresholds, max_points, absence_limit), \
+        return month, amount, f"school allowance, {rule}", (*params, thresholds, max_points, limit), \
             inputs, sources
     return None

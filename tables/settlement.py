@@ -74,10 +74,9 @@ def attendance_changes_no_amount(state: HouseholdState, event, parameters) -> bo
     latest = facts.latest(("education.attendance", event.subject, data.school_year))
     if latest is not None and latest.data.as_of > data.as_of:
         return True
-    year = parse_school_year(data.school_year)
-    before = school_allowance.absence_bars(parameters, year, latest.data.unauthorised_absence_half_days
-                                           if latest is not None else 0)
-    return before == school_allowance.absence_bars(parameters, year, data.unauthorised_absence_half_days)
+    limit = school_allowance.absence_limit(parameters, parse_school_year(data.school_year))
+    before = school_allowance.absence_bars(limit, latest.data.unauthorised_absence_half_days if latest else 0)
+    return before == school_allowance.absence_bars(limit, data.unauthorised_absence_half_days)
 
 
 def fold_and_correct(state: HouseholdState, event, raw: bytes | None, closed: tuple[int, int] | None,
