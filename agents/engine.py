@@ -138,12 +138,3 @@ def build_engine(settings: Settings, *, embedded: bool) -> Engine:
     web.register(engine)  # the explanation API, only when GROEIPAKKET_API_ENABLED
     return engine
 
-
-def partition_keys(table, partition: int) -> list[str]:
-    """The keys a table holds for one partition of this worker (RocksDB store), in key order."""
-    store = table.data
-    db = store._dbs.get(partition)
-    if db is None:
-        return []
-    return [store._decode_key(key) for key in db.keys()
-            if isinstance(key, bytes) and not key.startswith(b"__faust")]

@@ -16,7 +16,8 @@ import logging
 from collections import defaultdict
 
 from agents import metrics
-from agents.engine import Engine, partition_keys
+from agents.engine import Engine
+from agents.state_table import HouseholdTable
 
 log = logging.getLogger("groeipakket.gauges")
 SAMPLE_SECONDS = 5.0
@@ -39,7 +40,7 @@ class HouseholdsHeld:
 
     def count(self, table, partitions: set[int]) -> int:
         for partition in partitions - self._counts.keys():
-            self._counts[partition] = sum(1 for key in partition_keys(table, partition) if not key.startswith("__"))
+            self._counts[partition] = len(HouseholdTable(table).household_ids(partition))
         for partition in self._counts.keys() - partitions:
             del self._counts[partition]
         return sum(self._counts.values())

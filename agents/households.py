@@ -17,7 +17,8 @@ import time
 import orjson
 
 from agents import metrics
-from agents.engine import CLOSE, FACT, FACTS, Engine, header, partition_keys, refuse
+from agents.engine import CLOSE, FACT, FACTS, Engine, header, refuse
+from agents.state_table import HouseholdTable
 from rules.parameters import default_parameters
 from rules.periods import parse_period
 from streams import topics as names
@@ -35,6 +36,7 @@ RESEND_AFTER = 30.0  # seconds: an instruction sent and not acknowledged after t
 
 def register(engine: Engine) -> None:
     table = engine.households
+    states = HouseholdTable(table)
     cache = StateCache(engine.settings.state_cache_households)
     parameters = default_parameters()
     audit = names.audit_topic(engine.settings.app_id)
@@ -94,47 +96,41 @@ def register(engine: Engine) -> None:
         return len(state.outbox) != before
 
     def load(household: str, keep: bool = True) -> HouseholdState:
-        return cache.load(household, table.get(household), keep)
+        return cache.load(household, states.head(household), states.read, keep)
 
     def store(state: HouseholdState, keep: bool = True) -> None:
-        raw = state.to_bytes()
-        table[state.household_id] = raw
-        cache.remember(state.household_id, raw, state, keep)
+        """Write what changed (nothing when nothing did)."""
+        cache.remember(state.household_id, states.write(state), state, keep)
 
     def closed_periods(partition: int) -> tuple[int, int] | None:
         """(first, latest) closed period of this partition: only periods closed so far are paid or corrected."""
         raw = table.get(f"{META_PREFIX}{partition}")
         return tuple(orjson.loads(raw)) if raw else None
 
-    def apply(state: HouseholdState, raw: bytes, closed) -> bool:
-        """Fold one fact and correct the closed months it changes; True when the state changed."""
+    def apply(state: HouseholdState, raw: bytes, closed) -> None:
+        """Fold one fact and correct the closed months it changes."""
         started = time.perf_counter()
         outcome, _ = fold_and_correct(state, decode_event(raw), raw, closed, parameters)
         metrics.FACTS.labels(outcome.name.lower()).inc()
-        if outcome is not Outcome.ACCEPTED:
-            return False
-        metrics.RECOMPUTE.observe(time.perf_counter() - started)
-        return True
+        if outcome is Outcome.ACCEPTED:
+            metrics.RECOMPUTE.observe(time.perf_counter() - started)
 
     async def on_facts(household: str, raws: list[bytes], record, partition: int) -> None:
         """One fact (FACT), or a person's history forwarded at once (FACTS): folded in order, exactly as one
         message per fact would be (same corrections, same ids), with one state write for all of them."""
-        stored = table.get(household)
-        state = cache.load(household, stored)
-        changed = settle_outbox(state)
+        stored = states.head(household)
+        state = cache.load(household, stored, states.read)
+        settle_outbox(state)
         closed = closed_periods(partition)
         for number, raw in enumerate(raws):
-            version = state.facts.version
             try:
-                changed = apply(state, raw, closed) or changed
+                apply(state, raw, closed)
             except Exception as exc:  # one bad fact must not drop the others of the message
                 log.exception("fact %d of the message at %s/%s failed", number, partition, record.message.offset)
                 await refuse(dlq, record, "internal_error", f"fact {number} of the message: {type(exc).__name__}")
-                changed = changed or state.facts.version != version  # folded before it failed: store it
-        if changed:
-            store(state)
-            if stored is None:  # the household's first state
-                engine.households_held.added(partition)
+        store(state)  # what changed, also what was folded before a fact failed
+        if stored is None and state.head_written:  # the household's first state
+            engine.households_held.added(partition)
         await publish(state, record.message.timestamp)
 
     async def on_close(record, partition: int) -> None:
@@ -142,9 +138,7 @@ def register(engine: Engine) -> None:
         started = time.perf_counter()
         closed = closed_periods(partition)
         children: set[str] = set()
-        for number, household in enumerate(partition_keys(table, partition)):
-            if household.startswith("__"):
-                continue
+        for number, household in enumerate(states.household_ids(partition)):
             if number % DRAIN_EVERY == DRAIN_EVERY - 1:
                 await engine.drain_table_writes()  # memory bounded by this, not by the partition's size
             state = load(household, keep=False)  # a scan of every household: see StateCache.load
@@ -189,12 +183,19 @@ def register(engine: Engine) -> None:
         if not engine.app.tables.recovery.completed.is_set():
             return
         if not scanned["done"]:  # entries a previous process recorded: sent at once (never sent by this one)
+            topic = table.changelog_topic_name
             try:
-                for number, (household, raw) in enumerate(table.items()):
-                    if raw and not household.startswith("__") and b'"outbox":[]' not in raw:
-                        pending.setdefault(household, {})
-                    if number % SCAN_YIELD_EVERY == SCAN_YIELD_EVERY - 1:
-                        await asyncio.sleep(0)  # a scan of every state: let the agents run meanwhile
+                for partition in sorted(tp.partition for tp in engine.app.assignor.assigned_actives()
+                                        if tp.topic == topic):
+                    start = None
+                    while True:  # a scan of every head, in slices: the agents run in between
+                        heads, start = states.heads(partition, start, SCAN_YIELD_EVERY)
+                        for household, raw in heads:
+                            if b'"outbox":[]' not in raw:
+                                pending.setdefault(household, {})
+                        if start is None:
+                            break
+                        await asyncio.sleep(0)
             except Exception:  # a rebalance closed a partition under the scan: scan again on the next tick
                 log.warning("outbox scan interrupted; scanning again", exc_info=True)
                 return
@@ -203,4 +204,4 @@ def register(engine: Engine) -> None:
         for household, waiting in list(pending.items()):
             if waiting and now - min(waiting.values()) < RESEND_AFTER:
                 continue  # in flight: its acknowledgement is still to come
-            await publish(cache.load(household, table.get(household), keep=False))
+            await publish(load(household, keep=False))

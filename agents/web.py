@@ -28,6 +28,7 @@ from rules import payment
 from rules.calculator import COMPONENTS
 from rules.parameters import default_parameters
 from rules.periods import parse_period, period_text
+from agents.state_table import HouseholdTable
 from streams.identifiers import is_valid_household_id, mask, pseudonym, redact
 from tables.household import HouseholdState
 
@@ -188,9 +189,11 @@ def register(engine) -> bool:
     token = settings.api_token.get_secret_value()  # Settings refuses api_enabled without a token
     app, table = engine.app, engine.households
 
+    states = HouseholdTable(table)
+
     def read_state(household_id: str) -> HouseholdState | None:
-        raw = table.get(household_id)
-        return HouseholdState.from_bytes(raw) if raw else None
+        raw = states.head(household_id)
+        return states.read(household_id, raw) if raw else None
 
     async def find(instruction_id: str) -> dict | None:
         from cli.explain import find_audit

@@ -6,9 +6,14 @@ natural key, the maximum of ``(recorded_at, event_id)`` is a join-semilattice: f
 same events gives the same store, and folding an event twice changes nothing. Facts about persons that are not
 known yet are simply kept; the situation built from the store applies them once the person is known.
 
-A store read back from its document (a table value) decodes its events only when they are first needed (the
-situation, the subjects): folding a new event needs only each natural key's precedence, which the document
-carries. A household that only receives facts (no closed month to correct) is never decoded at all.
+A store read back decodes its events only when they are first needed (the situation, the subjects): folding a
+new event needs only each natural key's precedence, which the stored form carries. A household that only
+receives facts (no closed month to correct) is never decoded at all.
+
+Stored form: one *entry* per natural key (:meth:`FactStore.entry`, :meth:`FactStore.from_entries`) — the key,
+the winner's precedence, the ids seen for that key and the winner's JSON as it arrived — so that a table keeps
+each natural key under its own key and a new fact writes only its own entry (:mod:`tables.household`). The
+single-document form (``to_bytes``) is kept for values written before entries.
 """
 from __future__ import annotations
 
@@ -53,13 +58,15 @@ def precedence(event: SourceEvent) -> tuple[str, str]:
 class FactStore:
     """Winning event per natural key, plus the ids already accepted (for duplicate detection)."""
 
-    __slots__ = ("_facts", "_raw", "_precedence", "_seen", "version")
+    __slots__ = ("_facts", "_raw", "_precedence", "_seen", "_seen_of", "changed", "version")
 
     def __init__(self) -> None:
         self._facts: dict[tuple, SourceEvent | None] = {}  # None: read back, not decoded yet (see _decoded)
         self._raw: dict[tuple, bytes] = {}  # the accepted record's JSON, kept to serialise without re-encoding
         self._precedence: dict[tuple, tuple[str, str]] = {}
         self._seen: set[str] = set()
+        self._seen_of: dict[tuple, list[str]] = {}  # per natural key the ids accepted for it (winner or not)
+        self.changed: set[tuple] = set()  # natural keys whose entry changed since the last write (see entry)
         self.version = 0  # bumped on every change: callers cache what they derive from the store
 
     def add(self, event: SourceEvent, raw: bytes | None = None) -> Outcome:
@@ -68,6 +75,8 @@ class FactStore:
             return Outcome.DUPLICATE
         self._seen.add(event.event_id)
         key = natural_key(event)
+        self._seen_of.setdefault(key, []).append(event.event_id)
+        self.changed.add(key)
         current = self._precedence.get(key)
         if current is not None and current >= precedence(event):
             return Outcome.SUPERSEDED
@@ -118,13 +127,38 @@ class FactStore:
     def seen(self, event_id: str) -> bool:
         return event_id in self._seen
 
+    @property
+    def seen_count(self) -> int:
+        """Ids accepted so far (winners or not): grows with every change of the store."""
+        return len(self._seen)
+
     def subjects(self) -> set[str]:
         return {event.subject for event in self}
 
     def events_about(self, subjects: set[str]) -> list[SourceEvent]:
         return [event for event in self if event.subject in subjects]
 
-    # --- compact serialisation (RocksDB values, changelog) -----------------------------------------------
+    # --- stored form: one entry per natural key ----------------------------------------------------------
+    def entry(self, key: tuple) -> bytes:
+        """The stored entry of one natural key: ``[key, recorded, event_id, seen ids]``, a newline, the winner's
+        JSON as it arrived (JSON holds no raw newline)."""
+        recorded, event_id = self._precedence[key]
+        return orjson.dumps([key, recorded, event_id, self._seen_of.get(key, [])]) + b"\n" + self.raw(key)
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[bytes]) -> "FactStore":
+        store = cls()
+        for value in entries:
+            index, _, raw = value.partition(b"\n")
+            key_parts, recorded, event_id, seen = orjson.loads(index)
+            key = tuple(key_parts)
+            store._facts[key], store._raw[key], store._precedence[key] = None, raw, (recorded, event_id)
+            store._seen_of[key] = seen
+            store._seen.update(seen)
+        store.version = len(store._facts)
+        return store
+
+    # --- single-document form (values written before entries) --------------------------------------------
     def raw(self, key: tuple) -> bytes:
         raw = self._raw.get(key)
         if raw is None:
@@ -154,8 +188,20 @@ class FactStore:
                 event, key, rank = None, tuple(entry[0]), (entry[1], entry[2])
             store._facts[key], store._raw[key], store._precedence[key] = event, raw, rank
         store._seen = set(document["seen"])
+        store._attribute_seen()
         store.version = len(store._facts)
         return store
+
+    def _attribute_seen(self) -> None:
+        """A document keeps one list of seen ids: give each winner's id to its key, and the ids of superseded
+        events (whose key the document does not say) to the first key, so that the entries keep every id.
+        Every entry then counts as changed: the next write stores them as entries."""
+        winners = {self._precedence[key][1]: key for key in self._facts}
+        self._seen_of = {key: [self._precedence[key][1]] for key in self._facts}
+        rest = sorted(self._seen - winners.keys())
+        if rest and self._facts:
+            self._seen_of[next(iter(self._facts))].extend(rest)
+        self.changed = set(self._facts)
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> "FactStore":

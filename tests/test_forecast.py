@@ -8,7 +8,7 @@ from bench.corrections import families, first_household, state_before
 from rules.parameters import default_parameters
 from rules.periods import parse_period
 from streams.events import decode_event
-from tables.household import HouseholdState
+from tables.household import read_back
 from tables.settlement import fold_and_correct, regular_run
 
 
@@ -16,19 +16,19 @@ def replay(events, first: int, last: int, use_forecast: bool):
     """Month by month as the engine does: the month's facts (each correcting the closed months), then the
     close; the state goes through its table value between messages. Yields each close's output as JSON."""
     parameters = default_parameters()
-    state = state_before(events, first)
+    state, table = state_before(events, first), {}
     for month in range(first, last + 1):
         closed = (first, month - 1) if month > first else None
         for recorded, raw in events:
             if recorded == month:  # as the engine folds: an attendance report that changes nothing keeps it
                 fold_and_correct(state, decode_event(raw), raw, closed, parameters)
-        state = HouseholdState.from_bytes(state.to_bytes())
+        state = read_back(state, table)
         if not use_forecast:
             state.forecast = None
         served = state.forecast is not None and state.forecast["month"] < month <= state.forecast["until"]
         yield month, served, orjson.dumps(regular_run(state, month, parameters))
         state.outbox.clear()
-        state = HouseholdState.from_bytes(state.to_bytes())
+        state = read_back(state, table)
 
 
 def test_regular_runs_from_the_forecast_equal_the_computed_ones():

@@ -9,13 +9,13 @@ from rules.parameters import default_parameters
 from rules.periods import parse_period
 from streams.events import decode_event
 from tables.facts import Outcome
-from tables.household import HouseholdState
+from tables.household import read_back
 from tables.settlement import attendance_changes_no_amount, correct, fold_and_correct, regular_run
 
 
 def replay(events, first: int, last: int, shortcut: bool, counts: dict):
     parameters = default_parameters()
-    state = state_before(events, first)
+    state, table = state_before(events, first), {}
     output = []
     for month in range(first, last + 1):
         closed = (first, month - 1) if month > first else None
@@ -35,7 +35,7 @@ def replay(events, first: int, last: int, shortcut: bool, counts: dict):
                 counts["attendance"] += event.type == "education.attendance" and closed is not None
             output.append(made)
         output.append(regular_run(state, month, parameters))
-        state = HouseholdState.from_bytes(state.to_bytes())
+        state = read_back(state, table)
     return orjson.dumps([output, state.ledger.to_document()])
 
 

@@ -1,0 +1,85 @@
+"""The households table read and written as household states (layout and write order: :mod:`tables.household`).
+
+I/O only, no rules. A head is one key; a household's fact entries are one range of keys, read with a
+seek in the partition DBs of this worker's RocksDB store (a household lives in exactly one partition); the
+household ids of a partition are the keys before the ``~`` range. Writes go through the Faust table (inside
+stream iteration), so each reaches the changelog of the current message's partition.
+"""
+from __future__ import annotations
+
+from tables.household import RECORDS, HouseholdState, forecast_key, records_prefix
+
+
+class HouseholdTable:
+    def __init__(self, table):
+        self.table = table
+
+    def _encoded_prefix(self, text: str) -> bytes:
+        """How the store spells keys that start with ``text`` (Faust encodes ``str`` keys as JSON strings)."""
+        encoded, plain = self.table.data._encode_key(text), text.encode()
+        if encoded == plain:
+            return plain
+        if encoded == b'"' + plain + b'"':
+            return encoded[:-1]
+        raise ValueError(f"unexpected key encoding {encoded!r}")
+
+    def head(self, household: str) -> bytes | None:
+        return self.table.get(household)
+
+    def read(self, household: str, raw: bytes) -> HouseholdState:
+        """The state of a head read back; facts and forecast are read when first needed."""
+        return HouseholdState.read(raw, lambda: self.fact_entries(household),
+                                   lambda: self.table.get(forecast_key(household)))
+
+    def fact_entries(self, household: str) -> list[bytes]:
+        prefix = self._encoded_prefix(records_prefix(household))
+        forecast = self.table.data._encode_key(forecast_key(household))
+        entries: list[bytes] = []
+        for db in list(self.table.data._dbs.values()):
+            for key, value in db.items(from_key=prefix):
+                if not key.startswith(prefix):
+                    break
+                if key != forecast:
+                    entries.append(value)
+            if entries:
+                break
+        return entries
+
+    def write(self, state: HouseholdState) -> bytes:
+        """Write what changed in the state (head first); returns its head as now stored."""
+        for key, value in state.writes():
+            if value is None:
+                del self.table[key]
+            else:
+                self.table[key] = value
+        return state.head_written
+
+    def _heads(self, partition: int, start: bytes | None = None, values: bool = False):
+        """(encoded key, household, head or None) of a partition in key order from ``start`` (meta keys ``__…``
+        left out); stops at the ``~`` range: the fact entries and forecasts, then Faust's own keys."""
+        db = self.table.data._dbs.get(partition)
+        if db is None:
+            return
+        records, decode = self._encoded_prefix(RECORDS), self.table.data._decode_key
+        for key, value in (db.items(from_key=start) if values else ((k, None) for k in db.keys(from_key=start))):
+            if key.startswith(records):
+                return
+            household = decode(key)
+            if not household.startswith("__"):
+                yield key, household, value
+
+    def household_ids(self, partition: int) -> list[str]:
+        """The households held in one partition of this worker, in key order."""
+        return [household for _, household, _ in self._heads(partition)]
+
+    def heads(self, partition: int, start: bytes | None = None, limit: int = 1_000):
+        """Up to ``limit`` (household, head) of a partition from key ``start`` on, and the key to go on from
+        (None: the partition is done). In slices, so that a long scan can let the agents run in between
+        without holding a RocksDB iterator across a rebalance."""
+        found, after = [], None
+        for key, household, value in self._heads(partition, start, values=True):
+            if len(found) == limit:
+                after = key
+                break
+            found.append((household, value))
+        return found, after
