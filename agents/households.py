@@ -177,6 +177,12 @@ def register(engine: Engine) -> None:
                 log.exception("household processing failed at %s/%s", partition, record.message.offset)
                 await refuse(dlq, record, "internal_error", f"household processing failed: {type(exc).__name__}")
 
+    @engine.app.on_partitions_revoked.connect
+    async def forget_cached_states(sender, *args, **kwargs) -> None:
+        """A partition handed to another worker may come back changed: a cached state holds only while this
+        worker keeps its partition (tables.household.StateCache)."""
+        cache.clear()
+
     @engine.app.timer(interval=5.0)
     async def resend_outbox():
         """After a restart, and for sends never acknowledged: publish outbox entries again (reads only)."""

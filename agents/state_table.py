@@ -7,7 +7,7 @@ stream iteration), so each reaches the changelog of the current message's partit
 """
 from __future__ import annotations
 
-from tables.household import RECORDS, HouseholdState, forecast_key, records_prefix
+from tables.household import RECORDS, HouseholdState, records_prefix
 
 
 class HouseholdTable:
@@ -27,20 +27,17 @@ class HouseholdTable:
         return self.table.get(household)
 
     def read(self, household: str, raw: bytes) -> HouseholdState:
-        """The state of a head read back; facts and forecast are read when first needed."""
-        return HouseholdState.read(raw, lambda: self.fact_entries(household),
-                                   lambda: self.table.get(forecast_key(household)))
+        """The state of a head read back; its facts are read when first needed."""
+        return HouseholdState.read(raw, lambda: self.fact_entries(household))
 
     def fact_entries(self, household: str) -> list[bytes]:
         prefix = self._encoded_prefix(records_prefix(household))
-        forecast = self.table.data._encode_key(forecast_key(household))
         entries: list[bytes] = []
         for db in list(self.table.data._dbs.values()):
             for key, value in db.items(from_key=prefix):
                 if not key.startswith(prefix):
                     break
-                if key != forecast:
-                    entries.append(value)
+                entries.append(value)
             if entries:
                 break
         return entries
@@ -48,15 +45,12 @@ class HouseholdTable:
     def write(self, state: HouseholdState) -> bytes:
         """Write what changed in the state (head first); returns its head as now stored."""
         for key, value in state.writes():
-            if value is None:
-                del self.table[key]
-            else:
-                self.table[key] = value
+            self.table[key] = value
         return state.head_written
 
     def _heads(self, partition: int, start: bytes | None = None, values: bool = False):
         """(encoded key, household, head or None) of a partition in key order from ``start`` (meta keys ``__…``
-        left out); stops at the ``~`` range: the fact entries and forecasts, then Faust's own keys."""
+        left out); stops at the ``~`` range: the fact entries, then Faust's own keys."""
         db = self.table.data._dbs.get(partition)
         if db is None:
             return

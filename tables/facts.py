@@ -10,9 +10,11 @@ A store read back decodes its events only when they are first needed (the situat
 new event needs only each natural key's precedence, which the stored form carries. A household that only
 receives facts (no closed month to correct) is never decoded at all.
 
-Stored form: one *entry* per natural key (:meth:`FactStore.entry`, :meth:`FactStore.from_entries`) — the key,
-the winner's precedence, the ids seen for that key and the winner's JSON as it arrived — so that a table keeps
-each natural key under its own key and a new fact writes only its own entry (:mod:`tables.household`). The
+Stored form: one *entry* per subject (the person or household a fact is about: :meth:`FactStore.entry`,
+:meth:`FactStore.from_entries`) — per natural key of that subject the key, the winner's precedence, the ids
+seen for it and the winner's JSON as it arrived — so that a table keeps each subject's facts under their own key:
+a new fact rewrites only its subject's entry, and a person's history forwarded at once is one entry
+(:mod:`tables.household`). The
 single-document form (``to_bytes``) is kept for values written before entries.
 """
 from __future__ import annotations
@@ -58,7 +60,7 @@ def precedence(event: SourceEvent) -> tuple[str, str]:
 class FactStore:
     """Winning event per natural key, plus the ids already accepted (for duplicate detection)."""
 
-    __slots__ = ("_facts", "_raw", "_precedence", "_seen", "_seen_of", "changed", "version")
+    __slots__ = ("_facts", "_raw", "_precedence", "_seen", "_seen_of", "_keys_of", "changed", "version")
 
     def __init__(self) -> None:
         self._facts: dict[tuple, SourceEvent | None] = {}  # None: read back, not decoded yet (see _decoded)
@@ -66,7 +68,8 @@ class FactStore:
         self._precedence: dict[tuple, tuple[str, str]] = {}
         self._seen: set[str] = set()
         self._seen_of: dict[tuple, list[str]] = {}  # per natural key the ids accepted for it (winner or not)
-        self.changed: set[tuple] = set()  # natural keys whose entry changed since the last write (see entry)
+        self._keys_of: dict[str, list[tuple]] = {}  # per subject its natural keys (each has a winner)
+        self.changed: set[str] = set()  # subjects whose entry changed since the last write (see entry)
         self.version = 0  # bumped on every change: callers cache what they derive from the store
 
     def add(self, event: SourceEvent, raw: bytes | None = None) -> Outcome:
@@ -76,10 +79,12 @@ class FactStore:
         self._seen.add(event.event_id)
         key = natural_key(event)
         self._seen_of.setdefault(key, []).append(event.event_id)
-        self.changed.add(key)
+        self.changed.add(event.subject)
         current = self._precedence.get(key)
         if current is not None and current >= precedence(event):
             return Outcome.SUPERSEDED
+        if current is None:
+            self._keys_of.setdefault(event.subject, []).append(key)
         self._facts[key] = event
         self._precedence[key] = precedence(event)
         if raw is not None:
@@ -139,22 +144,24 @@ class FactStore:
         return [event for event in self if event.subject in subjects]
 
     # --- stored form: one entry per natural key ----------------------------------------------------------
-    def entry(self, key: tuple) -> bytes:
-        """The stored entry of one natural key: ``[key, recorded, event_id, seen ids]``, a newline, the winner's
-        JSON as it arrived (JSON holds no raw newline)."""
-        recorded, event_id = self._precedence[key]
-        return orjson.dumps([key, recorded, event_id, self._seen_of.get(key, [])]) + b"\n" + self.raw(key)
+    def entry(self, subject: str) -> bytes:
+        """The stored entry of one subject: a JSON list of ``[natural key, recorded, event_id, seen ids]``, then
+        per natural key, on its own line, the winner's JSON as it arrived (JSON holds no raw newline)."""
+        keys = self._keys_of[subject]
+        index = [[key, *self._precedence[key], self._seen_of[key]] for key in keys]
+        return b"\n".join([orjson.dumps(index), *(_one_line(self.raw(key)) for key in keys)])
 
     @classmethod
     def from_entries(cls, entries: Iterable[bytes]) -> "FactStore":
         store = cls()
         for value in entries:
-            index, _, raw = value.partition(b"\n")
-            key_parts, recorded, event_id, seen = orjson.loads(index)
-            key = tuple(key_parts)
-            store._facts[key], store._raw[key], store._precedence[key] = None, raw, (recorded, event_id)
-            store._seen_of[key] = seen
-            store._seen.update(seen)
+            index, *raws = value.split(b"\n")
+            for (key_parts, recorded, event_id, seen), raw in zip(orjson.loads(index), raws, strict=True):
+                key = tuple(key_parts)
+                store._facts[key], store._raw[key], store._precedence[key] = None, raw, (recorded, event_id)
+                store._seen_of[key] = seen
+                store._seen.update(seen)
+                store._keys_of.setdefault(key[1], []).append(key)
         store.version = len(store._facts)
         return store
 
@@ -201,11 +208,19 @@ class FactStore:
         rest = sorted(self._seen - winners.keys())
         if rest and self._facts:
             self._seen_of[next(iter(self._facts))].extend(rest)
-        self.changed = set(self._facts)
+        self._keys_of = {}
+        for key in self._facts:
+            self._keys_of.setdefault(key[1], []).append(key)
+        self.changed = set(self._keys_of)
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> "FactStore":
         return cls.from_document(orjson.loads(raw))
+
+
+def _one_line(raw: bytes) -> bytes:
+    """A record as received may be JSON spread over lines; its entry line holds the same JSON compacted."""
+    return raw if b"\n" not in raw else orjson.dumps(orjson.loads(raw))
 
 
 def fold(events: Iterable[SourceEvent]) -> FactStore:

@@ -8,18 +8,18 @@ lost: after a crash it is still in the outbox and is sent again (with the same i
 
 Table layout (:func:`writes` says what a change writes):
 
-- ``<household>``: the *head* — ledger, periods done, outbox, whether a forecast is stored, and the number of
-  fact ids seen (so the head changes with every change of the facts: a cached state is checked against it);
-- ``~<household>|<natural key>``: one entry per natural key of its facts (:meth:`FactStore.entry`);
-- ``~<household>|forecast``: the forecast of its last computed regular run (:mod:`tables.forecast`).
+- ``<household>``: the *head* — ledger, periods done, outbox and forecast (:mod:`tables.forecast`);
+- ``~<household>|<subject>``: the facts about one person (or the household itself), one entry per subject
+  (:meth:`FactStore.entry`).
 
-A fact thus writes its own small entry and the head, not every fact of the household again, and a close that
-re-dates a run writes only the head. Household ids start with a letter or digit (contract), so every ``~``
-key sorts after every head. Writes of one message go to one changelog partition, in order, head first: after a
-crash the changelog holds a prefix of them. A head without the fact entries written after it means a fact
-folded (its correction in the ledger and outbox) but not stored; the message was not committed either, so it
-comes again and folds the fact again, which then corrects nothing more. The reverse (an entry stored, the head
-not) cannot happen, and would have been unsafe: the fact, already seen, would not be corrected again.
+A fact thus rewrites its subject's entry, not every fact of the household, and the head only when the ledger,
+outbox or forecast changed; a person's history forwarded at once is one entry; a close writes only the head.
+(Messages cost more than bytes here: a forecast apart from the head would add a write to every computed run.)
+Household ids start with a letter or digit (contract), so every ``~`` key sorts after every head. The writes of one message go to one changelog partition, in order, the head (when it changed)
+first: after a crash the changelog holds a prefix of them. A head without the entries written after it means a
+fact folded (its correction in the ledger and outbox) but not stored; the message was not committed either, so
+it comes again and folds the fact again, which then corrects nothing more (``tests/test_household_records.py``).
+The other order would be unsafe: an entry stored without its correction, the fact then taken for a duplicate.
 """
 from __future__ import annotations
 
@@ -34,44 +34,34 @@ from rules.situation import Situation
 from tables.facts import FactStore, Outcome
 from tables.ledger import Ledger
 
-RECORDS = "~"  # first character of a household's fact entries and forecast keys
+RECORDS = "~"  # first character of the keys of a household's fact entries
 SEPARATOR = b"\n"  # between head and facts in a value written before fact entries (JSON holds no raw newline)
 
 
 def records_prefix(household_id: str) -> str:
-    """The key prefix of a household's fact entries and forecast."""
+    """The key prefix of a household's fact entries."""
     return f"{RECORDS}{household_id}|"
 
 
-def fact_key(household_id: str, key: tuple) -> str:
-    return records_prefix(household_id) + "|".join(map(str, key))
-
-
-def forecast_key(household_id: str) -> str:
-    return records_prefix(household_id) + "forecast"  # (a fact's key starts with its type, which has a dot)
+def facts_key(household_id: str, subject: str) -> str:
+    return records_prefix(household_id) + subject
 
 
 class HouseholdState:
-    """A household's state, read back lazily: facts and forecast are read from the table only when needed (a
-    close re-dating the last run reads neither the facts nor, when nothing is due, anything but the head)."""
+    """A household's state, read back lazily: the facts are read from the table only when needed (a close
+    re-dating the last run reads only the head)."""
 
-    __slots__ = ("household_id", "_facts", "_read_facts", "ledger", "regular_done", "outbox", "_forecast",
-                 "_read_forecast", "_forecast_stored", "_forecast_changed", "_seen", "_head", "_calculator",
-                 "_calculator_version")
+    __slots__ = ("household_id", "_facts", "_read_facts", "ledger", "regular_done", "outbox", "forecast",
+                 "_head", "_calculator", "_calculator_version")
 
-    def __init__(self, household_id: str, read_facts: Callable[[], Iterable[bytes]] | None = None,
-                 read_forecast: Callable[[], bytes | None] | None = None):
+    def __init__(self, household_id: str, read_facts: Callable[[], Iterable[bytes]] | None = None):
         self.household_id = household_id
         self._facts: FactStore | None = None if read_facts else FactStore()
         self._read_facts = read_facts
         self.ledger = Ledger()
         self.regular_done: set[int] = set()  # periods whose regular run was made for this household
         self.outbox: list[dict] = []  # instructions recorded in the ledger, not yet confirmed sent
-        self._forecast: dict | None = None  # the last regular run, to re-date while nothing changes
-        self._read_forecast = read_forecast
-        self._forecast_stored = False  # a forecast entry is in the table
-        self._forecast_changed = False
-        self._seen = 0  # fact ids seen, as the head read back says (facts not read yet)
+        self.forecast: dict | None = None  # the last regular run, to re-date while nothing changes
         self._head = b""  # the head as read back or last written
         self._calculator: Calculator | None = None
         self._calculator_version = -1
@@ -82,18 +72,6 @@ class HouseholdState:
             self._facts = FactStore.from_entries(self._read_facts())
             self._read_facts = None
         return self._facts
-
-    @property
-    def forecast(self) -> dict | None:
-        if self._read_forecast is not None:
-            raw = self._read_forecast() if self._forecast_stored else None
-            self._forecast, self._read_forecast = (orjson.loads(raw) if raw else None), None
-        return self._forecast
-
-    @forecast.setter
-    def forecast(self, value: dict | None) -> None:
-        self._forecast, self._read_forecast = value, None
-        self._forecast_changed = value is not None or self._forecast_stored  # (none stored, none made: no write)
 
     def add_fact(self, event, raw: bytes | None = None, changes_lines: bool = True) -> Outcome:
         """Fold one fact. ``changes_lines=False``: the caller knows it changes no line nor trace of a month the
@@ -113,74 +91,62 @@ class HouseholdState:
 
     # --- the table records --------------------------------------------------------------------------------
     def head(self) -> bytes:
-        seen = self._seen if self._facts is None else self._facts.seen_count
-        forecast = self._forecast is not None if self._forecast_changed else self._forecast_stored
         return orjson.dumps({"household_id": self.household_id, "ledger": self.ledger.to_document(),
                              "regular_done": sorted(self.regular_done), "outbox": self.outbox,
-                             "forecast": forecast, "seen": seen})
+                             "forecast": self.forecast})
 
     @property
     def head_written(self) -> bytes:
         """The head as read back or last written (what the table holds for this household)."""
         return self._head
 
-    def writes(self) -> list[tuple[str, bytes | None]]:
-        """The table writes (key, value; None deletes) for what changed since the state was read or last
-        written — the head first (see the module docstring) — and the state counts as written."""
+    def writes(self) -> list[tuple[str, bytes]]:
+        """The table writes (key, value) for what changed since the state was read or last written — the head
+        first (see the module docstring) — and the state counts as written."""
         head, records = self.head(), []
         if head != self._head:
             records.append((self.household_id, head))
             self._head = head
         if self._facts is not None and self._facts.changed:
-            records.extend((fact_key(self.household_id, key), self._facts.entry(key))
-                           for key in sorted(self._facts.changed))
+            records.extend((facts_key(self.household_id, subject), self._facts.entry(subject))
+                           for subject in sorted(self._facts.changed))
             self._facts.changed = set()
-        if self._forecast_changed:
-            value = orjson.dumps(self._forecast) if self._forecast is not None else None
-            records.append((forecast_key(self.household_id), value))
-            self._forecast_stored, self._forecast_changed = value is not None, False
         return records
 
     @classmethod
-    def read(cls, raw: bytes, read_facts: Callable[[], Iterable[bytes]],
-             read_forecast: Callable[[], bytes | None]) -> "HouseholdState":
-        """The state of a head read back; ``read_facts`` and ``read_forecast`` read the rest when needed."""
+    def read(cls, raw: bytes, read_facts: Callable[[], Iterable[bytes]]) -> "HouseholdState":
+        """The state of a head read back; ``read_facts`` reads the fact entries when they are first needed."""
         head, separator, facts = raw.partition(SEPARATOR)
         document = orjson.loads(head)
         if not separator and "facts" not in document:
-            state = cls(document["household_id"], read_facts, read_forecast)
-            state._forecast_stored, state._seen, state._head = document["forecast"], document["seen"], raw
-        else:  # a value written before fact entries: facts (and forecast) inside, stored as entries next write
+            state = cls(document["household_id"], read_facts)
+            state._head = raw
+        else:  # a value written before fact entries, facts inside: stored as entries by the next write
             state = cls(document["household_id"])
             state._facts = FactStore.from_bytes(facts) if separator else FactStore.from_document(document["facts"])
-            state.forecast = document.get("forecast")
         state.ledger = Ledger.from_document(document["ledger"])
         state.regular_done = set(document["regular_done"])
         state.outbox = document["outbox"]
+        state.forecast = document.get("forecast")  # (absent in states written before forecasts)
         return state
 
 
 def read_back(state: HouseholdState, table: dict) -> HouseholdState:
     """Write a state's changes to a dict standing for the table and read it back from there, as a worker
     reading it from its table would (tests, benchmarks)."""
-    for key, value in state.writes():
-        if value is None:
-            table.pop(key, None)
-        else:
-            table[key] = value
-    prefix, household = records_prefix(state.household_id), state.household_id
-    return HouseholdState.read(table[household],
-                               lambda: [v for k, v in sorted(table.items()) if k.startswith(prefix)
-                                        and k != forecast_key(household)],
-                               lambda: table.get(forecast_key(household)))
+    table.update(state.writes())
+    prefix = records_prefix(state.household_id)
+    return HouseholdState.read(table[state.household_id],
+                               lambda: [value for key, value in sorted(table.items()) if key.startswith(prefix)])
 
 
 class StateCache:
     """Decoded household states in front of the table: a hit skips JSON decoding and re-validation.
 
-    Entries are keyed by household and the head they were decoded from or written as; the head changes with
-    every change of the state (facts included), so a state restored from the changelog by another worker is
-    never shadowed by a stale copy.
+    Only this worker writes the households of its partitions, so a cached state is current as long as the
+    worker keeps the partition: the agent clears the cache on every rebalance (a partition handed to another
+    worker and back may have changed meanwhile). An entry also remembers the head it was decoded from or
+    written as, and is not used for another head.
     """
 
     def __init__(self, capacity: int = 20_000):
@@ -202,6 +168,9 @@ class StateCache:
         if keep:
             self.remember(household_id, raw or b"", state)
         return state
+
+    def clear(self) -> None:
+        self._entries.clear()
 
     def remember(self, household_id: str, raw: bytes, state: HouseholdState, keep: bool = True) -> None:
         """The state as just written; with ``keep=False`` only an entry already held is brought up to date."""

@@ -1,6 +1,6 @@
-"""The household state in the table (tables/household.py): a head per household, one entry per natural key of
-its facts and the forecast apart; what each change writes, the lazy read-back, values written before this
-layout, and the crash case the write order is there for (the head stored, the fact entries after it lost)."""
+"""The household state in the table (tables/household.py): a head per household and one entry per subject of its
+facts; what each change writes, the lazy read-back, values written before this layout, and the crash case the
+write order is there for (the head stored, the fact entries after it lost)."""
 from __future__ import annotations
 
 import orjson
@@ -8,7 +8,7 @@ import orjson
 from rules.periods import parse_period
 from streams.events import decode_event
 from tables.facts import Outcome
-from tables.household import HouseholdState, fact_key, forecast_key, read_back, records_prefix
+from tables.household import HouseholdState, facts_key, read_back, records_prefix
 from tables.settlement import fold_and_correct, regular_run
 from tests.test_settlement import family, state_of
 
@@ -31,21 +31,19 @@ def fold(state, raw: dict):
     return fold_and_correct(state, decode_event(data), data, CLOSED)
 
 
-def test_a_fact_writes_the_head_first_then_only_its_own_entry():
+def test_a_fact_writes_the_head_first_then_only_its_subjects_entry():
     s, mother, state, table = closed_state()
-    assert state.forecast is not None and forecast_key(HOUSEHOLD) in table
+    assert state.forecast is not None
     tax = s.tax(mother, 2021, 20000)
     outcome, made = fold(state, tax)
     assert outcome is Outcome.ACCEPTED and made  # arrears for the closed months
     writes = state.writes()
-    keys = [key for key, _ in writes]
-    assert keys[0] == HOUSEHOLD  # the head first
-    assert keys[1:] == [fact_key(HOUSEHOLD, ("tax.assessed", mother, 2021)), forecast_key(HOUSEHOLD)]
-    assert writes[-1][1] is None  # the forecast was made from the facts before: deleted
+    assert [key for key, _ in writes] == [HOUSEHOLD, facts_key(HOUSEHOLD, mother)]  # the head first
+    assert orjson.loads(writes[0][1])["forecast"] is None  # made from the facts before
     assert state.writes() == []  # written: nothing left to write
 
 
-def test_a_duplicate_writes_nothing_and_a_superseded_fact_writes_its_entry_and_the_head():
+def test_a_duplicate_writes_nothing_and_a_superseded_fact_only_its_subjects_entry():
     s, mother, state, table = closed_state()
     tax = s.tax(mother, 2021, 20000, recorded_at="2024-02-01T00:00:00Z")
     fold(state, tax)
@@ -54,7 +52,7 @@ def test_a_duplicate_writes_nothing_and_a_superseded_fact_writes_its_entry_and_t
     older = s.tax(mother, 2021, 30000, recorded_at="2024-01-01T00:00:00Z")
     assert fold(state, older)[0] is Outcome.SUPERSEDED
     writes = state.writes()
-    assert [key for key, _ in writes] == [HOUSEHOLD, fact_key(HOUSEHOLD, ("tax.assessed", mother, 2021))]
+    assert [key for key, _ in writes] == [facts_key(HOUSEHOLD, mother)]  # no correction: the head is unchanged
     table.update(writes)
     again = read_back(state, table)
     assert fold(again, older)[0] is Outcome.DUPLICATE  # the superseded id is kept with its key's entry
@@ -67,9 +65,9 @@ def test_a_close_that_re_dates_reads_neither_facts_nor_more_than_it_writes():
 
     def read_facts():
         reads["facts"] += 1
-        return [v for k, v in table.items() if k.startswith(prefix) and k != forecast_key(HOUSEHOLD)]
+        return [value for key, value in table.items() if key.startswith(prefix)]
 
-    back = HouseholdState.read(table[HOUSEHOLD], read_facts, lambda: table.get(forecast_key(HOUSEHOLD)))
+    back = HouseholdState.read(table[HOUSEHOLD], read_facts)
     (instruction, _), = regular_run(back, parse_period("2024-02"))
     assert instruction["lines"][0]["period"] == "2024-02"
     assert reads["facts"] == 0  # re-dated from the forecast
@@ -81,11 +79,11 @@ def test_a_value_written_before_fact_entries_is_read_and_rewritten_as_entries():
     head = orjson.dumps({"household_id": HOUSEHOLD, "ledger": state.ledger.to_document(),
                          "regular_done": sorted(state.regular_done), "outbox": [], "forecast": state.forecast})
     old_value = head + b"\n" + state.facts.to_bytes()
-    old = HouseholdState.read(old_value, lambda: [], lambda: None)
+    old = HouseholdState.read(old_value, lambda: [])
     table = {}
     migrated = read_back(old, table)
-    assert sorted(table) == sorted([HOUSEHOLD, forecast_key(HOUSEHOLD)] + [
-        fact_key(HOUSEHOLD, key) for key in state.facts._facts])
+    assert sorted(table) == sorted([HOUSEHOLD] + [
+        facts_key(HOUSEHOLD, subject) for subject in {key[1] for key in state.facts._facts}])
     assert migrated.facts.to_bytes() == state.facts.to_bytes() and migrated.forecast == state.forecast
     assert orjson.dumps(regular_run(migrated, parse_period("2024-04"))) == orjson.dumps(
         regular_run(state, parse_period("2024-04")))
@@ -100,12 +98,22 @@ def test_after_a_crash_that_kept_the_head_but_lost_the_entry_the_fact_comes_agai
     crashed[HOUSEHOLD] = writes[0][1]  # the changelog kept a prefix of the message's writes: the head
     prefix = records_prefix(HOUSEHOLD)
     recovered = HouseholdState.read(crashed[HOUSEHOLD],
-                                    lambda: [v for k, v in crashed.items() if k.startswith(prefix)
-                                             and k != forecast_key(HOUSEHOLD)],
-                                    lambda: crashed.get(forecast_key(HOUSEHOLD)))
+                                    lambda: [value for key, value in crashed.items() if key.startswith(prefix)])
     assert [entry["instruction"]["instruction_id"] for entry in recovered.outbox] == [made[0][0]["instruction_id"]]
     outcome, again = fold(recovered, tax)  # the message was not committed: it comes again
     assert outcome is Outcome.ACCEPTED and again == []  # the ledger holds the correction already
     assert recovered.ledger.to_document() == state.ledger.to_document()
     assert orjson.dumps(regular_run(recovered, parse_period("2024-04"))) == orjson.dumps(
         regular_run(state, parse_period("2024-04")))
+
+
+def test_a_new_household_writes_its_head_and_a_persons_history_is_one_entry():
+    s, mother, child = family()
+    s.tax(mother, 2021, 20000)
+    state = HouseholdState(HOUSEHOLD)
+    for raw in s.events:  # as a registration forwards the persons' histories
+        data = orjson.dumps(raw)
+        state.add_fact(decode_event(data), data)
+    keys = [key for key, _ in state.writes()]
+    assert keys[0] == HOUSEHOLD  # the head: a close finds every household by it
+    assert sorted(keys[1:]) == sorted(facts_key(HOUSEHOLD, subject) for subject in {mother, child})
