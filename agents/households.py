@@ -3,10 +3,11 @@
 On a fact: fold it into the household's state; if it changed anything and periods are closed, recompute the
 closed months it can affect and publish a ``correction`` with the signed differences. On a close marker for
 period P (one per partition, from the periods agent): publish the ``regular`` instruction(s) of P for every
-household of the partition. The state (facts, ledger, outbox) is written once per message, ledger and outbox
-together; the outbox is then published, and entries are dropped once the broker acknowledged them. An entry
-not acknowledged (crash, rebalance) is sent again with the same id — on the household's next message or by the
-outbox timer after a restart — so every instruction the ledger records reaches its payer topic.
+household of the partition. The state is written once per message, ledger and outbox together in its head
+(layout and write order: tables.household); the outbox is then published, and entries are dropped once the
+broker acknowledged them. An entry not acknowledged (crash, rebalance) is sent again with the same id — on the
+household's next message or by the outbox timer after a restart — so every instruction the ledger records
+reaches its payer topic.
 """
 from __future__ import annotations
 
@@ -117,7 +118,8 @@ def register(engine: Engine) -> None:
 
     async def on_facts(household: str, raws: list[bytes], record, partition: int) -> None:
         """One fact (FACT), or a person's history forwarded at once (FACTS): folded in order, exactly as one
-        message per fact would be (same corrections, same ids), with one state write for all of them."""
+        message per fact would be (same corrections, same ids), with one write for all of them: the head when
+        it changed, and an entry per subject whose facts changed."""
         stored = states.head(household)
         state = cache.load(household, stored, states.read)
         settle_outbox(state)

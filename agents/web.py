@@ -24,11 +24,11 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from functools import wraps
 
+from agents.state_table import HouseholdTable
 from rules import payment
 from rules.calculator import COMPONENTS
 from rules.parameters import default_parameters
 from rules.periods import parse_period, period_text
-from agents.state_table import HouseholdTable
 from streams.identifiers import is_valid_household_id, mask, pseudonym, redact
 from tables.household import HouseholdState
 
@@ -188,7 +188,6 @@ def register(engine) -> bool:
         return False
     token = settings.api_token.get_secret_value()  # Settings refuses api_enabled without a token
     app, table = engine.app, engine.households
-
     states = HouseholdTable(table)
 
     def read_state(household_id: str) -> HouseholdState | None:

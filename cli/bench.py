@@ -17,7 +17,7 @@ from pathlib import Path
 
 import orjson
 
-from bench.chain import ChainOptions, run_chain
+from bench.chain import ChainOptions, peak_rss_mib, run_chain
 from cli.engine_commands import prepare_topics
 from cli.verify import render
 from config.settings import load_settings
@@ -54,6 +54,8 @@ def table(figures: dict) -> str:
         ("source → instruction latency", f"p50 {ms(figures['latency_p50_ms'])}, p99 {ms(figures['latency_p99_ms'])}"
                                          f" ({figures['latency_samples']} late records)"),
         ("peak RSS per worker", f"{rss} MiB"),
+        ("peak RSS of the embedded broker", "n/a (external broker)" if figures.get("broker_peak_rss_mib") is None
+         else f"{figures['broker_peak_rss_mib']:,.0f} MiB (every record in memory)"),
         ("recovery from the changelog", f"{figures.get('recovery_seconds', 0):,.1f} s for "
                                         f"{figures.get('changelog_records', 0):,} records"),
         ("verify", "zero differences" if figures["verify"]["ok"] else
@@ -78,6 +80,8 @@ def run(args) -> int:
         settings = load_settings(kafka_bootstrap=bootstrap)
         asyncio.run(prepare_topics(settings, embedded=broker is not None))
         figures = run_chain(options, bootstrap, workdir, say=lambda m: print(m, flush=True))
+        # the embedded broker keeps every record in memory: what a replay of this size needs of it
+        figures["broker_peak_rss_mib"] = peak_rss_mib(broker.proc.pid) if broker is not None else None
     finally:
         if broker is not None:
             broker.stop()

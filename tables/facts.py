@@ -14,8 +14,7 @@ Stored form: one *entry* per subject (the person or household a fact is about: :
 :meth:`FactStore.from_entries`) — per natural key of that subject the key, the winner's precedence, the ids
 seen for it and the winner's JSON as it arrived — so that a table keeps each subject's facts under their own key:
 a new fact rewrites only its subject's entry, and a person's history forwarded at once is one entry
-(:mod:`tables.household`). The
-single-document form (``to_bytes``) is kept for values written before entries.
+(:mod:`tables.household`). The single-document form (``to_bytes``) is kept to read values written before.
 """
 from __future__ import annotations
 
@@ -132,18 +131,19 @@ class FactStore:
     def seen(self, event_id: str) -> bool:
         return event_id in self._seen
 
-    @property
-    def seen_count(self) -> int:
-        """Ids accepted so far (winners or not): grows with every change of the store."""
-        return len(self._seen)
-
     def subjects(self) -> set[str]:
         return {event.subject for event in self}
 
     def events_about(self, subjects: set[str]) -> list[SourceEvent]:
         return [event for event in self if event.subject in subjects]
 
-    # --- stored form: one entry per natural key ----------------------------------------------------------
+    # --- stored form: one entry per subject ---------------------------------------------------------------
+    def raw(self, key: tuple) -> bytes:
+        raw = self._raw.get(key)
+        if raw is None:
+            raw = self._raw[key] = encode_event(self._facts[key])
+        return raw
+
     def entry(self, subject: str) -> bytes:
         """The stored entry of one subject: a JSON list of ``[natural key, recorded, event_id, seen ids]``, then
         per natural key, on its own line, the winner's JSON as it arrived (JSON holds no raw newline)."""
@@ -166,12 +166,6 @@ class FactStore:
         return store
 
     # --- single-document form (values written before entries) --------------------------------------------
-    def raw(self, key: tuple) -> bytes:
-        raw = self._raw.get(key)
-        if raw is None:
-            raw = self._raw[key] = encode_event(self._facts[key])
-        return raw
-
     def to_document(self) -> dict:
         """JSON-ready form; the facts are embedded as the JSON they arrived in (no re-encoding), with an index of
         natural key and precedence per fact, so that a store read back folds without decoding them."""
