@@ -59,7 +59,7 @@ def precedence(event: SourceEvent) -> tuple[str, str]:
 class FactStore:
     """Winning event per natural key, plus the ids already accepted (for duplicate detection)."""
 
-    __slots__ = ("_facts", "_raw", "_precedence", "_seen", "_seen_of", "_keys_of", "changed", "version")
+    __slots__ = ("_facts", "_raw", "_precedence", "_seen", "_seen_of", "changed", "version")
 
     def __init__(self) -> None:
         self._facts: dict[tuple, SourceEvent | None] = {}  # None: read back, not decoded yet (see _decoded)
@@ -67,7 +67,6 @@ class FactStore:
         self._precedence: dict[tuple, tuple[str, str]] = {}
         self._seen: set[str] = set()
         self._seen_of: dict[tuple, list[str]] = {}  # per natural key the ids accepted for it (winner or not)
-        self._keys_of: dict[str, list[tuple]] = {}  # per subject its natural keys (each has a winner)
         self.changed: set[str] = set()  # subjects whose entry changed since the last write (see entry)
         self.version = 0  # bumped on every change: callers cache what they derive from the store
 
@@ -82,8 +81,6 @@ class FactStore:
         current = self._precedence.get(key)
         if current is not None and current >= precedence(event):
             return Outcome.SUPERSEDED
-        if current is None:
-            self._keys_of.setdefault(event.subject, []).append(key)
         self._facts[key] = event
         self._precedence[key] = precedence(event)
         if raw is not None:
@@ -147,7 +144,7 @@ class FactStore:
     def entry(self, subject: str) -> bytes:
         """The stored entry of one subject: a JSON list of ``[natural key, recorded, event_id, seen ids]``, then
         per natural key, on its own line, the winner's JSON as it arrived (JSON holds no raw newline)."""
-        keys = self._keys_of[subject]
+        keys = [key for key in self._facts if key[1] == subject]  # (a key's second part is its subject)
         index = [[key, *self._precedence[key], self._seen_of[key]] for key in keys]
         return b"\n".join([orjson.dumps(index), *(_one_line(self.raw(key)) for key in keys)])
 
@@ -161,7 +158,6 @@ class FactStore:
                 store._facts[key], store._raw[key], store._precedence[key] = None, raw, (recorded, event_id)
                 store._seen_of[key] = seen
                 store._seen.update(seen)
-                store._keys_of.setdefault(key[1], []).append(key)
         store.version = len(store._facts)
         return store
 
@@ -197,15 +193,11 @@ class FactStore:
         """A document keeps one list of seen ids: give each winner's id to its key, and the ids of superseded
         events (whose key the document does not say) to the first key, so that the entries keep every id.
         Every entry then counts as changed: the next write stores them as entries."""
-        winners = {self._precedence[key][1]: key for key in self._facts}
         self._seen_of = {key: [self._precedence[key][1]] for key in self._facts}
-        rest = sorted(self._seen - winners.keys())
+        rest = sorted(self._seen - {event_id for _, event_id in self._precedence.values()})
         if rest and self._facts:
             self._seen_of[next(iter(self._facts))].extend(rest)
-        self._keys_of = {}
-        for key in self._facts:
-            self._keys_of.setdefault(key[1], []).append(key)
-        self.changed = set(self._keys_of)
+        self.changed = {key[1] for key in self._facts}
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> "FactStore":
