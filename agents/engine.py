@@ -60,6 +60,11 @@ class Engine:
     def topic(self, name: str) -> faust.TopicT:
         return self.topics[name]
 
+    def household_partitions(self) -> set[int]:
+        """The partitions of the households table this worker holds as active (not standby)."""
+        topic = self.households.changelog_topic_name
+        return {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == topic}
+
     async def drain_table_writes(self) -> None:
         """Hand the table writes queued so far to the producer and wait until it took them. Faust queues a
         table write's changelog message until the agent's next message; the producer applies backpressure. A

@@ -47,10 +47,7 @@ class HouseholdsHeld:
 
 
 def households_held(engine: Engine) -> int:
-    table = engine.households
-    topic = table.changelog_topic_name
-    actives = {tp.partition for tp in engine.app.assignor.assigned_actives() if tp.topic == topic}
-    return engine.households_held.count(table, actives)
+    return engine.households_held.count(engine.households, engine.household_partitions())
 
 
 def consumer_lag(engine: Engine) -> dict[str, int]:

@@ -191,10 +191,8 @@ def register(engine: Engine) -> None:
         if not engine.app.tables.recovery.completed.is_set():
             return
         if not scanned["done"]:  # entries a previous process recorded: sent at once (never sent by this one)
-            topic = table.changelog_topic_name
             try:
-                for partition in sorted(tp.partition for tp in engine.app.assignor.assigned_actives()
-                                        if tp.topic == topic):
+                for partition in sorted(engine.household_partitions()):
                     start = None
                     while True:  # a scan of every head, in slices: the agents run in between
                         heads, start = states.heads(partition, start, SCAN_YIELD_EVERY)
