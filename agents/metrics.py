@@ -4,6 +4,8 @@ from prometheus_client import Counter, Gauge, Histogram
 CONSUMED = Counter("groeipakket_source_records_total", "Valid source records consumed", ["topic", "event_type"])
 REJECTED = Counter("groeipakket_rejected_records_total", "Records sent to the DLQ (source records, and internal messages that failed)", ["topic", "reason_class"])
 FACTS = Counter("groeipakket_household_facts_total", "Facts applied to household states by outcome", ["outcome"])
+LINKS_SKIPPED = Counter("groeipakket_links_skipped_total",
+                        "Link messages not sent: the link is known to be made or on its way (this worker)")
 PARKED = Gauge("groeipakket_parked_persons", "Persons with facts but no known household yet (this worker)")
 INSTRUCTIONS = Counter("groeipakket_instructions_total", "Payment instructions published", ["payer", "kind"])
 AMOUNT = Counter("groeipakket_instructed_cents_total", "Euro cents instructed (signed sums per sign)",

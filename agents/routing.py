@@ -35,6 +35,35 @@ from streams import topics as names
 
 log = logging.getLogger("groeipakket.routing")
 RECENT_ORIGINS = 16
+LINKS_REMEMBERED = 100_000  # (person, household) links this process knows are made or on their way
+
+
+class KnownLinks:
+    """The (person, household) links this process made or sent, the oldest forgotten first (bounded memory).
+
+    A link is never undone, so a link known here needs no message: the links agent would find it made and do
+    nothing. Most link messages are such repeats (each child's registration links both parents to the
+    household, where they are members already), so skipping them saves a send, a consume and an entry decode
+    each. Safe under at-least-once: a link is known only once it is in the table (written at the end of the
+    message, flushed before any later offset is committed) or handed to the producer, and a restarted process
+    knows nothing and sends again."""
+
+    def __init__(self, capacity: int = LINKS_REMEMBERED):
+        self.capacity = capacity
+        self._links: dict[str, None] = {}
+
+    def __contains__(self, link: tuple[str, str]) -> bool:
+        return f"{link[0]}|{link[1]}" in self._links
+
+    def add(self, person: str, household: str) -> None:
+        key = f"{person}|{household}"
+        if key not in self._links:
+            self._links[key] = None
+            if len(self._links) > self.capacity:
+                del self._links[next(iter(self._links))]
+
+    def clear(self) -> None:
+        self._links.clear()
 
 
 class Router:
@@ -44,6 +73,7 @@ class Router:
         self.household_events = names.household_events_topic(engine.settings.app_id)
         self.person_events = names.person_events_topic(engine.settings.app_id)
         self.parked: set[str] = set()
+        self.known_links = KnownLinks()
         self._changed: dict[str, bytes] = {}  # entries changed by the message being handled, written by flush()
 
     def _read(self, key: str) -> bytes | None:
@@ -72,7 +102,12 @@ class Router:
         metrics.PARKED.set(len(self.parked))
 
     async def send_link(self, person: str, household: str) -> None:
+        """Link another person to a household (over the person-events topic), unless that link is known."""
+        if (person, household) in self.known_links:
+            metrics.LINKS_SKIPPED.inc()
+            return
         await self.send(self.person_events, person.encode(), household.encode(), {"gp-kind": LINK})
+        self.known_links.add(person, household)
 
     async def _announce_member(self, group: str, person: str, household: str) -> None:
         await self.send(self.person_events, f"legacy:{group}".encode(),
@@ -113,6 +148,7 @@ class Router:
         new_home = member and (household not in homes or redelivered)
         new_link = household not in entry["households"] or redelivered
         if not (new_home or new_link):
+            self.known_links.add(person, household)
             return
         if new_home:
             for other in homes:
@@ -132,6 +168,7 @@ class Router:
                 await self.send(self.household_events, household.encode(), history, {"gp-kind": FACTS})
             if entry.get("legacy"):
                 await self._announce_member(entry["legacy"], person, household)
+        self.known_links.add(person, household)
         self._track(person, entry)
 
     async def registry(self, key: str, message: dict, origin: str = "") -> None:
@@ -159,7 +196,11 @@ class Router:
                 await self.send_link(person, related)
 
     async def legacy_member(self, group_key: str, person: str, household: str, origin: str = "") -> None:
-        """A member of a legacy group is (also) in ``household``: link the group across households."""
+        """A member of a legacy group is (also) in ``household``: link the group across households.
+
+        Members are announced only for households they are linked to, so the group entry already says which
+        links exist: only a household a member is not announced in gets a link (siblings announced in the same
+        household need none; all of them would be sent again when this message comes again after a crash)."""
         raw = self._read(group_key)
         entry = orjson.loads(raw) if raw else {"members": {}}
         redelivered = _made_by(entry, origin)
@@ -171,9 +212,11 @@ class Router:
             self._store(group_key, entry, origin)
         for member, member_households in entry["members"].items():
             if member != person:
-                await self.send_link(member, household)
+                if redelivered or household not in member_households:
+                    await self.send_link(member, household)
                 for other in member_households:
-                    await self.send_link(person, other)
+                    if redelivered or other not in households:
+                        await self.send_link(person, other)
 
     def _store(self, key: str, entry: dict, origin: str) -> None:
         """Write an entry, remembering the message that changed it (see :func:`_made_by`)."""

@@ -10,9 +10,11 @@ import orjson
 from agents.routing import Router
 
 
-def router() -> tuple[Router, dict, list]:
-    table: dict = {}
-    sent: list = []
+def router(table: dict | None = None, sent: list | None = None) -> tuple[Router, dict, list]:
+    """A router over ``table``; called again with the same table and list: the process after a restart (the table
+    recovered from its changelog, everything held in memory gone)."""
+    table = {} if table is None else table
+    sent = [] if sent is None else sent
 
     async def send(topic: str, key: bytes, value: bytes, headers: dict):
         sent.append((topic, key.decode(), headers["gp-kind"].decode(), value))
@@ -71,11 +73,13 @@ def test_a_link_delivered_again_after_a_crash_forwards_the_history_and_tells_the
 def test_a_registry_message_delivered_again_links_the_members_again():
     r, table, sent = router()
     run(r.registry("household:H-1", {"member": "85073012335"}, origin="gp-person-events:0:1"))
+    r, table, sent = router(table, sent)  # the worker crashed before the message's offset was committed
     run(r.registry("household:H-1", {"related": "H-2"}, origin="gp-person-events:0:2"))
     assert sent == [("gp-person-events", "85073012335", "link", b"H-2")]
     sent.clear()
     run(r.registry("household:H-1", {"related": "H-2"}, origin="gp-person-events:0:3"))
     assert sent == []
+    r, table, sent = router(table, sent)  # the worker crashed before the message's offset was committed
     run(r.registry("household:H-1", {"related": "H-2"}, origin="gp-person-events:0:2"))
     assert sent == [("gp-person-events", "85073012335", "link", b"H-2")]
 
@@ -90,3 +94,46 @@ def test_one_message_that_stores_a_fact_and_links_its_subject_does_both():
     sent.clear()
     run(r.fact("20010100186", "e-10", b'{"event_id":"e-10"}', origin="src.tax:2:12"))  # later facts follow
     assert sent == [("gp-household-events", "H-1", "fact", b'{"event_id":"e-10"}')]
+
+
+def test_a_link_known_to_the_process_is_not_sent_again_and_a_restarted_process_sends_it():
+    r, table, sent = router()
+    run(r.link("85073012335", "H-1", member=True, origin="src.population:0:1"))  # the parent's own registration
+    sent.clear()
+    run(r.send_link("85073012335", "H-1"))  # a child's registration links its parents: made already
+    run(r.send_link("85073012335", "H-2"))  # a parent living elsewhere: sent, once
+    run(r.send_link("85073012335", "H-2"))
+    run(r.send_link("20010100186", "H-2"))
+    assert sent == [("gp-person-events", "85073012335", "link", b"H-2"),
+                    ("gp-person-events", "20010100186", "link", b"H-2")]
+    r, table, sent = router(table, sent)
+    sent.clear()
+    run(r.send_link("85073012335", "H-2"))  # nothing known after a restart: sent (the receiver ignores repeats)
+    assert sent == [("gp-person-events", "85073012335", "link", b"H-2")]
+
+
+def test_known_links_forget_the_oldest_beyond_their_capacity():
+    from agents.routing import KnownLinks
+
+    known = KnownLinks(capacity=2)
+    for household in ("H-1", "H-2", "H-3"):
+        known.add("85073012335", household)
+    assert ("85073012335", "H-1") not in known
+    assert ("85073012335", "H-2") in known and ("85073012335", "H-3") in known
+
+
+def test_legacy_siblings_in_one_household_need_no_links_and_one_elsewhere_is_linked_both_ways():
+    r, table, sent = router()
+    group = "legacy:G-1"
+    run(r.legacy_member(group, "15010100190", "H-1", origin="gp-person-events:3:1"))
+    run(r.legacy_member(group, "16020200117", "H-1", origin="gp-person-events:3:2"))
+    run(r.legacy_member(group, "17030300145", "H-1", origin="gp-person-events:3:3"))
+    assert sent == []  # announced in the household they live in: linked there already
+    run(r.legacy_member(group, "15010100190", "H-2", origin="gp-person-events:3:4"))  # the eldest moved out
+    assert sorted(sent) == [("gp-person-events", "16020200117", "link", b"H-2"),
+                            ("gp-person-events", "17030300145", "link", b"H-2")]
+    r, table, sent = router(table, [])  # the same message after a crash: everything it implies, again
+    run(r.legacy_member(group, "15010100190", "H-2", origin="gp-person-events:3:4"))
+    assert sorted(sent) == [("gp-person-events", "15010100190", "link", b"H-1"),  # once: then it is known
+                            ("gp-person-events", "16020200117", "link", b"H-2"),
+                            ("gp-person-events", "17030300145", "link", b"H-2")]
