@@ -18,7 +18,7 @@ import time
 import orjson
 
 from agents import metrics
-from agents.engine import CLOSE, FACT, FACTS, Engine, header, refuse
+from agents.engine import CLOSE, FACT, FACTS, Engine, header, refuse, stored
 from agents.state_table import HouseholdTable
 from rules.parameters import default_parameters
 from rules.periods import parse_period
@@ -105,7 +105,7 @@ def register(engine: Engine) -> None:
 
     def closed_periods(partition: int) -> tuple[int, int] | None:
         """(first, latest) closed period of this partition: only periods closed so far are paid or corrected."""
-        raw = table.get(f"{META_PREFIX}{partition}")
+        raw = stored(table, f"{META_PREFIX}{partition}")
         return tuple(orjson.loads(raw)) if raw else None
 
     def apply(state: HouseholdState, raw: bytes, closed) -> None:
@@ -120,8 +120,8 @@ def register(engine: Engine) -> None:
         """One fact (FACT), or a person's history forwarded at once (FACTS): folded in order, exactly as one
         message per fact would be (same corrections, same ids), with one write for all of them: the head when
         it changed, and an entry per subject whose facts changed."""
-        stored = states.head(household)
-        state = cache.load(household, stored, states.read)
+        head = states.head(household)
+        state = cache.load(household, head, states.read)
         settle_outbox(state)
         closed = closed_periods(partition)
         for number, raw in enumerate(raws):
@@ -131,7 +131,7 @@ def register(engine: Engine) -> None:
                 log.exception("fact %d of the message at %s/%s failed", number, partition, record.message.offset)
                 await refuse(dlq, record, "internal_error", f"fact {number} of the message: {type(exc).__name__}")
         store(state)  # what changed, also what was folded before a fact failed
-        if stored is None and state.head_written:  # the household's first state
+        if head is None and state.head_written:  # the household's first state
             engine.households_held.added(partition)
         await publish(state, record.message.timestamp)
 

@@ -30,7 +30,7 @@ import logging
 import orjson
 
 from agents import metrics
-from agents.engine import FACT, FACTS, LEGACY, LINK, MEMBERS, Engine, header, refuse
+from agents.engine import FACT, FACTS, LEGACY, LINK, MEMBERS, Engine, header, refuse, stored
 from streams import topics as names
 
 log = logging.getLogger("groeipakket.routing")
@@ -78,7 +78,7 @@ class Router:
 
     def _read(self, key: str) -> bytes | None:
         """An entry as the message being handled left it, else as the table has it."""
-        return self._changed.get(key) or self.persons.get(key)
+        return self._changed.get(key) or stored(self.persons, key)
 
     def _load(self, person: str) -> dict:
         raw = self._read(person)

@@ -7,6 +7,7 @@ stream iteration), so each reaches the changelog of the current message's partit
 """
 from __future__ import annotations
 
+from agents.engine import stored
 from tables.household import RECORDS, HouseholdState, records_prefix
 
 
@@ -24,7 +25,7 @@ class HouseholdTable:
         raise ValueError(f"unexpected key encoding {encoded!r}")
 
     def head(self, household: str) -> bytes | None:
-        return self.table.get(household)
+        return stored(self.table, household)
 
     def read(self, household: str, raw: bytes) -> HouseholdState:
         """The state of a head read back; its facts are read when first needed."""

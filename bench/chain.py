@@ -130,7 +130,7 @@ class Replay:
         await self.producer.stop()
 
     async def idle(self) -> None:
-        await wait_until_idle(self.bootstrap, self.app_id, self.topics, timeout=3600, interval=0.25)
+        await wait_until_idle(self.bootstrap, self.app_id, self.topics, timeout=900, interval=0.25, stall=True)
 
     async def send(self, lines: list[bytes]) -> float:
         started = time.monotonic()

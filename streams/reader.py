@@ -92,15 +92,19 @@ async def group_lag(bootstrap: str, group: str, topics: Iterable[str]) -> int:
 
 
 async def wait_until_idle(bootstrap: str, group: str, topics: Iterable[str], *, timeout: float = 600.0,
-                          settle: int = 2, interval: float = 1.0, progress=None) -> float:
+                          settle: int = 2, interval: float = 1.0, progress=None, stall: bool = False) -> float:
     """Wait until the group has committed everything on the topics, ``settle`` checks in a row; returns the
-    seconds until the first of those checks (when the engine was seen idle)."""
+    seconds until the first of those checks (when the engine was seen idle).
+
+    ``stall=True``: ``timeout`` counts from the last check that found less lag than any before (the engine is
+    making progress), not from the start: a replay of a large population may take hours, a stuck one fails."""
     topics = list(topics)
-    started = time.monotonic()
-    quiet, idle_at = 0, None
+    started = since = time.monotonic()
+    quiet, idle_at, least = 0, None, None
     while quiet < settle:
-        if time.monotonic() - started > timeout:
-            raise asyncio.TimeoutError(f"the engine did not become idle within {timeout:.0f}s")
+        if time.monotonic() - since > timeout:
+            what = "made no progress for" if stall else "did not become idle within"
+            raise asyncio.TimeoutError(f"the engine {what} {timeout:.0f}s")
         checked = time.monotonic()
         try:
             lag = await group_lag(bootstrap, group, topics)
@@ -108,6 +112,8 @@ async def wait_until_idle(bootstrap: str, group: str, topics: Iterable[str], *, 
             lag = None
         if progress is not None and lag is not None:
             progress(lag)
+        if stall and lag is not None and (least is None or lag < least):
+            least, since = lag, checked
         if lag == 0:
             quiet, idle_at = quiet + 1, idle_at or checked
         else:
