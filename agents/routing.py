@@ -62,9 +62,6 @@ class KnownLinks:
             if len(self._links) > self.capacity:
                 del self._links[next(iter(self._links))]
 
-    def clear(self) -> None:
-        self._links.clear()
-
 
 class Router:
     def __init__(self, engine: Engine):
