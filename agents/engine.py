@@ -31,6 +31,17 @@ log = logging.getLogger("groeipakket")
 
 FACT, FACTS, LINK, LEGACY, MEMBERS, CLOSE = b"fact", b"facts", b"link", b"legacy", b"members", b"close"
 
+RUNTIME_TUNING = {  # Faust settings of the engine's worker that are not about the broker kind
+    "stream_buffer_maxsize": 8192,
+    # Producer batching: a household state is ~7 KiB, so Faust's default 16 KiB batches held two changelog
+    # records and the worker sent about one produce request per two messages; 256 KiB batches and a 20 ms
+    # linger let one request carry a whole burst (delivery semantics unchanged: acks=all, at-least-once).
+    "producer_linger_ms": 20,
+    "producer_max_batch_size": 256 * 1024,
+    "broker_commit_every": 2000,
+    "broker_commit_interval": 1.0,
+}
+
 
 async def refuse(dlq_topic, record, reason_class: str, reason: str) -> None:
     """A record the engine cannot accept or process goes to the DLQ unchanged, with the reason, and is counted."""
@@ -115,14 +126,7 @@ def build_engine(settings: Settings, *, embedded: bool) -> Engine:
         "key_serializer": "raw",
         "value_serializer": "raw",
         "consumer_auto_offset_reset": "earliest",
-        "stream_buffer_maxsize": 8192,
-        # Producer batching: a household state is ~7 KiB, so Faust's default 16 KiB batches held two changelog
-        # records and the worker sent about one produce request per two messages; 256 KiB batches and a 20 ms
-        # linger let one request carry a whole burst (delivery semantics unchanged: acks=all, at-least-once).
-        "producer_linger_ms": 20,
-        "producer_max_batch_size": 256 * 1024,
-        "broker_commit_every": 2000,
-        "broker_commit_interval": 1.0,
+        **RUNTIME_TUNING,
         **faust_app_settings(embedded, replication_factor=settings.replication_factor),
     }
     if (credentials := settings.faust_credentials()) is not None:

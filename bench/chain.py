@@ -13,7 +13,9 @@ Used by ``groeipakket bench`` (figures) and by the scale test in ``.ci/run`` (ze
 4. **latency**: late childcare reports for children paid childcare in the last closed month, sent at a steady
    pace well below capacity; the time from each source record to the correction instruction it causes
    (both Kafka record timestamps) gives p50/p99;
-5. **ceiling**: a plain consumer reads every source record from the same broker (*raw consume rate*);
+5. **ceiling**: a plain consumer reads every source record from the same broker (*raw consume rate*), and the
+   **naive Faust pipeline** (``bench/naive.py``: one consume, one table write and one send per record) takes
+   the first records of the population, the baseline of issue 3's target;
 6. **verify** (``cli/verify.py``): ledger invariant, ids, DLQ.
 """
 from __future__ import annotations
@@ -30,6 +32,7 @@ from pathlib import Path
 
 import orjson
 
+from bench.naive import naive_rate
 from cli.runtime import WorkerProcess, input_topics
 from cli.simulate import route
 from cli.verify import collect, verify_topics
@@ -41,6 +44,9 @@ from streams.broker import free_port
 from streams.broker_compat import true_end_offsets
 from streams.events import SOURCE_TOPICS, period_close
 from streams.reader import consume_to, partitions_of, wait_until_idle
+
+
+PROGRESS_EVERY = 60.0  # seconds between two progress lines while the engine works through a phase
 
 
 @dataclass
@@ -56,6 +62,7 @@ class ChainOptions:
     latency_rate: float = 40.0  # records per second in the latency phase
     recovery: bool = True
     app_id: str = "groeipakket"
+    naive_records: int = 50_000  # records through the naive Faust pipeline (0: not measured)
 
 
 def recorded_month(line: bytes) -> int | None:
@@ -130,7 +137,15 @@ class Replay:
         await self.producer.stop()
 
     async def idle(self) -> None:
-        await wait_until_idle(self.bootstrap, self.app_id, self.topics, timeout=900, interval=0.25, stall=True)
+        started, shown = time.monotonic(), [time.monotonic()]
+
+        def progress(lag: int) -> None:  # a long phase (a large population) says how far it is, once a minute
+            if lag and time.monotonic() - shown[0] >= PROGRESS_EVERY:
+                shown[0] = time.monotonic()
+                self.say(f"    … {time.monotonic() - started:,.0f}s: {lag:,} messages still to process")
+
+        await wait_until_idle(self.bootstrap, self.app_id, self.topics, timeout=900, interval=0.25, stall=True,
+                              progress=progress)
 
     async def send(self, lines: list[bytes]) -> float:
         started = time.monotonic()
@@ -312,6 +327,10 @@ def run_chain(options: ChainOptions, bootstrap: str, workdir: Path, say=print) -
             worker.stop()
     figures["ceiling"] = asyncio.run(raw_consume_rate(bootstrap))
     say(f"Raw consume rate of the broker: {figures['ceiling']['records_per_second']:,.0f} records/s")
+    if options.naive_records:
+        figures["naive"] = naive_rate(bootstrap, events_path, workdir, options.naive_records)
+        say(f"Naive Faust pipeline (one table write and one send per record): {figures['naive']['records']:,} "
+            f"records at {figures['naive']['records_per_second']:,.0f}/s")
     topics = asyncio.run(collect(bootstrap))
     latencies = latencies_ms(topics["sources"], topics["payments"], set(latency_ids))
     report = verify_topics(topics)

@@ -15,6 +15,8 @@ from streams import topics as names
 from streams.broker import EmbeddedBroker, ensure_topics_async
 from streams.events import TOPIC_OF_TYPE, period_close
 
+log = logging.getLogger("groeipakket")
+
 
 async def detect_embedded(bootstrap: str) -> bool:
     """The embedded broker carries the marker topic that ``groeipakket broker`` creates (listing topics does not
@@ -43,6 +45,21 @@ def run_broker(args) -> int:
     return broker.run_forever(topics=topics, compacted=names.compacted_topics(settings.app_id))
 
 
+def use_event_loop(name: str) -> str:
+    """Make ``name`` the event loop of this process (every loop created from now on, the consumer thread's too);
+    returns the loop in use. uvloop falls back to asyncio's own where it is not installed."""
+    if name == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            log.warning("uvloop is not installed: the worker runs on asyncio's event loop")
+            return "asyncio"
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+        return "uvloop"
+    asyncio.set_event_loop_policy(None)
+    return "asyncio"
+
+
 def run_worker(args) -> int:
     overrides = {}
     if args.data_dir:
@@ -50,6 +67,7 @@ def run_worker(args) -> int:
     if args.web_port:
         overrides["web_port"] = args.web_port
     settings = load_settings(**overrides)
+    use_event_loop(settings.event_loop)
     embedded = {"embedded": True, "kafka": False}.get(settings.broker_kind)
     if embedded is None:
         embedded = asyncio.run(detect_embedded(settings.kafka_bootstrap))

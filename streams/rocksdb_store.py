@@ -13,7 +13,13 @@ This store:
 * shares **one** LRU block cache between all partition DBs of a table in this process, capped at
   ``block_cache_size`` (default 32 MiB) -- so the cap is per table, not per partition;
 * uses modest memtables (8 MiB x 2 per partition DB), a 10 bits/key bloom filter, and a bounded
-  ``max_open_files``.
+  ``max_open_files``;
+* writes a partition's *persisted offset* (the changelog offset its DB holds data up to, where a recovery
+  starts reading) every ``PERSIST_OFFSET_EVERY`` changelog records and when the partition is closed, not on
+  every acknowledged changelog record (Faust: one extra RocksDB write per table write).  The offset on disk can
+  only lag the data, never lead it (a value is in the DB before its changelog record is acknowledged), so a
+  recovery after a crash reads at most that many records more and ends with the same values: changelog
+  records are whole values, applied in order.
 
 Use it::
 
@@ -58,6 +64,7 @@ DEFAULT_MAX_WRITE_BUFFER_NUMBER = 2
 DEFAULT_TARGET_FILE_SIZE_BASE = 32 * MiB
 DEFAULT_BLOOM_FILTER_BITS = 10               # ~1 % false positives (faust's default of 3 gives ~14 %)
 DEFAULT_MAX_OPEN_FILES = 256                 # per partition DB (faust: 90 % of the ulimit, per DB)
+PERSIST_OFFSET_EVERY = 500                   # changelog records between two writes of a partition's offset
 
 
 class CappedRocksDBOptions(faust_rocksdb.RocksDBOptions):
@@ -127,6 +134,38 @@ class Store(faust_rocksdb.Store):
         super().__init__(url, app, table, options=opts, **kwargs)
         self.rocksdb_options = CappedRocksDBOptions(
             **self.options, use_rocksdict=True, share_block_cache=share)
+        self._offsets_written: dict[Any, int] = {}  # changelog partition -> offset on disk
+        self._offsets_pending: dict[Any, int] = {}  # changelog partition -> newer offset, not yet on disk
+
+    def set_persisted_offset(self, tp: Any, offset: int) -> None:
+        """Remember that the DB holds the changelog up to ``offset``; on disk every PERSIST_OFFSET_EVERY records."""
+        written = self._offsets_written.get(tp)
+        if written is not None and 0 <= offset - written < PERSIST_OFFSET_EVERY:
+            self._offsets_pending[tp] = offset
+            return
+        super().set_persisted_offset(tp, offset)
+        self._offsets_written[tp] = offset
+        self._offsets_pending.pop(tp, None)
+
+    def flush_persisted_offsets(self, partitions: Optional[set[int]] = None) -> None:
+        """Write the newest offset of every partition (of ``partitions``) whose DB is still open."""
+        for tp, offset in list(self._offsets_pending.items()):
+            if (partitions is None or tp.partition in partitions) and tp.partition in self._dbs:
+                super().set_persisted_offset(tp, offset)
+                self._offsets_written[tp] = offset
+                del self._offsets_pending[tp]
+
+    def revoke_partitions(self, table: Any, tps: set) -> None:
+        closing = {tp.partition for tp in tps if tp.topic in table.changelog_topic.topics}
+        self.flush_persisted_offsets(closing)
+        for tp in [tp for tp in self._offsets_written if tp.partition in closing]:
+            self._offsets_written.pop(tp, None)
+            self._offsets_pending.pop(tp, None)
+        super().revoke_partitions(table, tps)
+
+    async def stop(self) -> None:
+        self.flush_persisted_offsets()
+        await super().stop()
 
     def _open_for_partition(self, partition: int) -> rocksdict.Rdict:
         # Faust passes read_only only when the path is a *file* (never true for a DB directory); keep that.

@@ -375,6 +375,38 @@ def test_rocksdb_store_options_survive_reopen(tmp_path):
     reopened.close()
 
 
+def test_persisted_offsets_lag_the_data_by_a_bounded_amount_and_are_written_on_close(tmp_path):
+    """A partition's persisted offset (where its recovery starts) is written every PERSIST_OFFSET_EVERY
+    acknowledged changelog records and when the partition is revoked or the store stops: never ahead of what the
+    DB holds, at most that many records behind."""
+    import asyncio
+
+    import faust
+    from faust.types import TP
+
+    from streams.rocksdb_store import PERSIST_OFFSET_EVERY, STORE_URL
+
+    app = faust.App("gp-offset-test", broker="kafka://127.0.0.1:1", store=STORE_URL, datadir=str(tmp_path),
+                    autodiscover=False)
+    table = app.Table("hh", partitions=2)
+    store = table.data
+    tp0, tp1 = (TP(table.changelog_topic_name, p) for p in (0, 1))
+    on_disk = {}
+    for offset in range(3 * PERSIST_OFFSET_EVERY + 7):
+        store.set_persisted_offset(tp0, offset)
+        on_disk[offset] = store.persisted_offset(tp0)
+        assert on_disk[offset] <= offset and offset - on_disk[offset] < PERSIST_OFFSET_EVERY
+    assert store.persisted_offset(tp0) == 3 * PERSIST_OFFSET_EVERY
+    store.set_persisted_offset(tp1, 41)
+    store.set_persisted_offset(tp1, 42)
+    assert store.persisted_offset(tp1) == 41
+
+    store.revoke_partitions(table, {tp0})  # partition 0 handed to another worker: its newest offset is written
+    assert store._db_for_partition(0).get(store.offset_key) == str(3 * PERSIST_OFFSET_EVERY + 6).encode()
+    asyncio.run(store.stop())  # and the others at shutdown
+    assert store._db_for_partition(1).get(store.offset_key) == b"42"
+
+
 def test_stock_faust_rocksdb_loses_options_on_reopen(tmp_path):
     """Guard: documents the upstream defect the store works around (fails if rocksdict/faust fix it)."""
     from faust.stores.rocksdb import RocksDBOptions

@@ -50,7 +50,7 @@ def assert_verified(figures: dict) -> None:
 
 def test_fault_injected_replay_of_a_year_verifies_with_zero_differences(broker, tmp_path):
     options = ChainOptions(households=HOUSEHOLDS, seed=11, first="2024-01", last="2024-12", invalid_rate=0.004,
-                           duplicate_rate=0.02, latency_events=40, latency_rate=40.0)
+                           duplicate_rate=0.02, latency_events=40, latency_rate=40.0, naive_records=0)
     figures = run_chain(options, prepared(broker), tmp_path, say=print)
 
     assert figures["report"].closed_periods == [f"2024-{m:02d}" for m in range(1, 13)]
@@ -58,10 +58,31 @@ def test_fault_injected_replay_of_a_year_verifies_with_zero_differences(broker, 
     assert_verified(figures)
 
 
+def test_the_naive_pipeline_baseline_takes_every_record_once_through_its_table_and_output(broker, tmp_path):
+    """The bench's baseline (bench/naive.py) runs for real: every record consumed, written and sent once."""
+    from bench.naive import OUTPUT_TOPIC, naive_rate
+    from sim.population import SimulationConfig
+    from sim.timeline import write_jsonl
+    from streams.broker_compat import true_end_offsets
+    from streams.reader import partitions_of
+
+    events = tmp_path / "events.jsonl"
+    write_jsonl(SimulationConfig(households=60, seed=5, start="2024-01", end="2024-01"), events, ordered=True)
+    figures = naive_rate(broker.bootstrap, events, tmp_path, records=500)
+
+    assert figures["records"] == 500 and figures["records_per_second"] > 0
+
+    async def sent() -> int:
+        return sum((await true_end_offsets(broker.bootstrap, await partitions_of(broker.bootstrap,
+                                                                                 [OUTPUT_TOPIC]))).values())
+    assert asyncio.run(sent()) == 500 + 1  # and the warm-up record
+
+
 @pytest.mark.skipif(not SAMPLE_HOUSEHOLDS, reason="on demand: GROEIPAKKET_SAMPLE_HOUSEHOLDS=20000 (~12 minutes)")
 def test_fault_injected_replay_at_scale_verifies_with_zero_differences(broker, tmp_path):
     options = ChainOptions(households=SAMPLE_HOUSEHOLDS, seed=21, first="2024-01", last="2024-01",
-                           workers=SAMPLE_WORKERS, latency_events=20, latency_rate=40.0, recovery=False)
+                           workers=SAMPLE_WORKERS, latency_events=20, latency_rate=40.0, recovery=False,
+                           naive_records=0)
     figures = run_chain(options, prepared(broker), tmp_path, say=print)
 
     assert figures["report"].closed_periods == ["2024-01"]
