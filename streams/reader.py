@@ -71,8 +71,9 @@ async def consume_to(bootstrap: str, ends: dict[TopicPartition, int], timeout: f
         await consumer.stop()
 
 
-async def group_lag(bootstrap: str, group: str, topics: Iterable[str]) -> int:
-    """Records of the topics not yet committed by the consumer group (true ends minus committed offsets)."""
+async def group_progress(bootstrap: str, group: str, topics: Iterable[str]) -> tuple[int, int]:
+    """(lag, committed) of the consumer group on the topics: the records not yet committed (true ends minus
+    committed offsets), and the sum of its committed offsets (grows while the group makes progress)."""
     tps = await partitions_of(bootstrap, list(topics))
     ends = await true_end_offsets(bootstrap, tps)
     # A manually assigned consumer in the group reads its committed offsets without joining the group (the
@@ -81,14 +82,17 @@ async def group_lag(bootstrap: str, group: str, topics: Iterable[str]) -> int:
     await consumer.start()
     try:
         consumer.assign(tps)
-        committed = {tp: await consumer.committed(tp) for tp in tps}
+        committed = {tp: await consumer.committed(tp) or 0 for tp in tps}
     finally:
         await asyncio.sleep(0)
         await consumer.stop()
-    lag = 0
-    for tp, end in ends.items():
-        lag += end - (committed.get(tp) or 0)
-    return max(lag, 0)
+    lag = sum(end - committed.get(tp, 0) for tp, end in ends.items())
+    return max(lag, 0), sum(committed.values())
+
+
+async def group_lag(bootstrap: str, group: str, topics: Iterable[str]) -> int:
+    """Records of the topics not yet committed by the consumer group (true ends minus committed offsets)."""
+    return (await group_progress(bootstrap, group, topics))[0]
 
 
 async def wait_until_idle(bootstrap: str, group: str, topics: Iterable[str], *, timeout: float = 600.0,
@@ -96,24 +100,26 @@ async def wait_until_idle(bootstrap: str, group: str, topics: Iterable[str], *, 
     """Wait until the group has committed everything on the topics, ``settle`` checks in a row; returns the
     seconds until the first of those checks (when the engine was seen idle).
 
-    ``stall=True``: ``timeout`` counts from the last check that found less lag than any before (the engine is
-    making progress), not from the start: a replay of a large population may take hours, a stuck one fails."""
+    ``stall=True``: ``timeout`` counts from the last check that found the group's committed offsets further
+    than before (the engine is making progress), not from the start: a replay of a large population may take
+    hours, a stuck one fails. (Not from the lag: while the first agents run ahead, each record they commit adds
+    messages for the agents behind them, so the lag of a working engine can grow for many minutes.)"""
     topics = list(topics)
     started = since = time.monotonic()
-    quiet, idle_at, least = 0, None, None
+    quiet, idle_at, furthest = 0, None, None
     while quiet < settle:
         if time.monotonic() - since > timeout:
             what = "made no progress for" if stall else "did not become idle within"
             raise asyncio.TimeoutError(f"the engine {what} {timeout:.0f}s")
         checked = time.monotonic()
         try:
-            lag = await group_lag(bootstrap, group, topics)
+            lag, committed = await group_progress(bootstrap, group, topics)
         except asyncio.TimeoutError:  # a partition written faster than it could be read to its end: busy
-            lag = None
+            lag = committed = None
         if progress is not None and lag is not None:
             progress(lag)
-        if stall and lag is not None and (least is None or lag < least):
-            least, since = lag, checked
+        if stall and committed is not None and (furthest is None or committed > furthest):
+            furthest, since = committed, checked
         if lag == 0:
             quiet, idle_at = quiet + 1, idle_at or checked
         else:
