@@ -1,6 +1,6 @@
 """The naive Faust pipeline, measured on the same broker in the same run: the baseline of issue 3's speed target.
 
-    python -m bench.naive worker        (started by :func:`naive_rate`, configured by the environment)
+    python -m bench.naive        (its worker: started by :func:`naive_rate`, configured by the environment)
 
 One agent (``concurrency=1``) reads a topic of source records and, per record, writes it to a RocksDB table
 (the engine's ``rocksdb-capped://`` store, so with its changelog) and sends it to an output topic: one consume,
@@ -85,7 +85,7 @@ def naive_rate(bootstrap: str, events_path: Path, workdir: Path, records: int = 
     ensure_topics(bootstrap, {SOURCE_TOPIC: PARTITIONS, OUTPUT_TOPIC: PARTITIONS})
     env = {**os.environ, "GP_NAIVE_BROKER": bootstrap, "GP_NAIVE_DATADIR": str(workdir / "naive-data")}
     log = open(workdir / "naive-worker.log", "ab")
-    worker = subprocess.Popen([sys.executable, "-m", "bench.naive", "worker", "--without-web", "-l", "warn"],
+    worker = subprocess.Popen([sys.executable, "-m", "bench.naive"],
                               env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parent.parent)
     try:
         asyncio.run(_wait_joined(bootstrap, worker))
@@ -124,11 +124,16 @@ async def _wait_joined(bootstrap: str, worker: subprocess.Popen, timeout: float 
 
 
 def main() -> None:
+    """Run the pipeline's worker the way ``groeipakket worker`` runs the engine's: its event loop, no spinner."""
+    from faust.worker import Worker
+
     from cli.engine_commands import use_event_loop
     from config.settings import load_settings
 
-    use_event_loop(load_settings().event_loop)  # the engine worker's event loop
-    build_app().main()
+    use_event_loop(load_settings().event_loop)
+    worker = Worker(build_app(), loglevel="warning", quiet=True)
+    worker.spinner = None  # as in run_worker: with the spinner every library debug call builds a log record
+    worker.execute_from_commandline()
 
 
 if __name__ == "__main__":
