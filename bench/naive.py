@@ -34,10 +34,11 @@ def build_app():
     from agents.engine import RUNTIME_TUNING
     from streams.broker_compat import faust_app_settings
 
-    app = faust.App(APP_ID, broker=f"kafka://{os.environ['GP_NAIVE_BROKER']}", store=streams.rocksdb_store.STORE_URL,
-                    datadir=os.environ["GP_NAIVE_DATADIR"], topic_partitions=PARTITIONS, web_enabled=False,
-                    autodiscover=False, key_serializer="raw", value_serializer="raw",
-                    consumer_auto_offset_reset="earliest", **RUNTIME_TUNING, **faust_app_settings(embedded=True))
+    app = faust.App(APP_ID, broker=f"kafka://{os.environ['GP_NAIVE_BROKER']}",
+                    store=streams.rocksdb_store.STORE_URL, datadir=os.environ["GP_NAIVE_DATADIR"],
+                    topic_partitions=PARTITIONS, web_enabled=False, autodiscover=False, key_serializer="raw",
+                    value_serializer="raw", consumer_auto_offset_reset="earliest", **RUNTIME_TUNING,
+                    **faust_app_settings(embedded=True))
     raw = {"key_type": bytes, "value_type": bytes}
     source = app.topic(SOURCE_TOPIC, partitions=PARTITIONS, **raw)
     output = app.topic(OUTPUT_TOPIC, partitions=PARTITIONS, **raw)
@@ -85,8 +86,8 @@ def naive_rate(bootstrap: str, events_path: Path, workdir: Path, records: int = 
     ensure_topics(bootstrap, {SOURCE_TOPIC: PARTITIONS, OUTPUT_TOPIC: PARTITIONS})
     env = {**os.environ, "GP_NAIVE_BROKER": bootstrap, "GP_NAIVE_DATADIR": str(workdir / "naive-data")}
     log = open(workdir / "naive-worker.log", "ab")
-    worker = subprocess.Popen([sys.executable, "-m", "bench.naive"],
-                              env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parent.parent)
+    worker = subprocess.Popen([sys.executable, "-m", "bench.naive"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                              cwd=Path(__file__).resolve().parent.parent)
     try:
         asyncio.run(_wait_joined(bootstrap, worker))
         started = time.monotonic()
@@ -118,6 +119,7 @@ async def _wait_joined(bootstrap: str, worker: subprocess.Popen, timeout: float 
     while not waiting.done():
         if worker.poll() is not None:
             waiting.cancel()
+            await asyncio.gather(waiting, return_exceptions=True)
             raise RuntimeError(f"the naive pipeline's worker stopped (exit {worker.returncode}); see its log")
         await asyncio.sleep(0.2)
     waiting.result()
