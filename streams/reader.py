@@ -71,11 +71,11 @@ async def consume_to(bootstrap: str, ends: dict[TopicPartition, int], timeout: f
         await consumer.stop()
 
 
-async def group_progress(bootstrap: str, group: str, topics: Iterable[str]) -> tuple[int, int]:
+async def group_progress(bootstrap: str, group: str, topics: Iterable[str]) -> tuple[int | None, int]:
     """(lag, committed) of the consumer group on the topics: the records not yet committed (true ends minus
-    committed offsets), and the sum of its committed offsets (grows while the group makes progress)."""
+    committed offsets; None when a partition is written faster than it can be read to its end, i.e. busy), and
+    the sum of its committed offsets (grows while the group makes progress, read first: always known)."""
     tps = await partitions_of(bootstrap, list(topics))
-    ends = await true_end_offsets(bootstrap, tps)
     # A manually assigned consumer in the group reads its committed offsets without joining the group (the
     # admin client's OffsetFetch version is not understood by the embedded broker).
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
@@ -86,13 +86,12 @@ async def group_progress(bootstrap: str, group: str, topics: Iterable[str]) -> t
     finally:
         await asyncio.sleep(0)
         await consumer.stop()
+    try:
+        ends = await true_end_offsets(bootstrap, tps)
+    except asyncio.TimeoutError:
+        return None, sum(committed.values())
     lag = sum(end - committed.get(tp, 0) for tp, end in ends.items())
     return max(lag, 0), sum(committed.values())
-
-
-async def group_lag(bootstrap: str, group: str, topics: Iterable[str]) -> int:
-    """Records of the topics not yet committed by the consumer group (true ends minus committed offsets)."""
-    return (await group_progress(bootstrap, group, topics))[0]
 
 
 async def wait_until_idle(bootstrap: str, group: str, topics: Iterable[str], *, timeout: float = 600.0,
@@ -113,8 +112,8 @@ async def wait_until_idle(bootstrap: str, group: str, topics: Iterable[str], *, 
             raise asyncio.TimeoutError(f"the engine {what} {timeout:.0f}s")
         checked = time.monotonic()
         try:
-            lag, committed = await group_progress(bootstrap, group, topics)
-        except asyncio.TimeoutError:  # a partition written faster than it could be read to its end: busy
+            lag, committed = await group_progress(bootstrap, group, topics)  # lag None: busy
+        except asyncio.TimeoutError:  # the broker did not answer in time: busy too
             lag = committed = None
         if progress is not None and lag is not None:
             progress(lag)

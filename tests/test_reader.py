@@ -57,6 +57,15 @@ def test_a_growing_lag_is_progress_while_the_group_commits(monkeypatch):
     assert seconds == 480  # when the first of the two quiet checks began (the ninth, after 8 × 60 s)
 
 
+def test_an_engine_too_busy_for_its_ends_to_be_read_makes_progress_while_it_commits(monkeypatch):
+    """100 000 households, third try: for many minutes every check found a partition written faster than it
+    could be read to its end (no lag known), while the group kept committing."""
+    lags = [800, None, None, None, None, None, None, 0, 0]
+    fake_clock(monkeypatch, lags, step=60, committed=[0, 100, 200, 300, 400, 500, 600, 900, 900])
+    seconds = asyncio.run(reader.wait_until_idle("127.0.0.1:1", "g", ["t"], timeout=100, interval=0, stall=True))
+    assert seconds == 420
+
+
 def test_a_stuck_engine_still_fails_with_stall(monkeypatch):
     fake_clock(monkeypatch, [900, 800] + [800] * 10, step=60)
     try:
