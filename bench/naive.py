@@ -54,17 +54,11 @@ def build_app():
 
 
 async def _produce(bootstrap: str, lines: list[bytes]) -> None:
-    from aiokafka import AIOKafkaProducer
-
+    """Send the records to the pipeline's source topic, keyed by subject as the source topics are."""
+    from cli.engine_commands import send_records
     from cli.simulate import route
 
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=256 * 1024)
-    await producer.start()
-    try:
-        futures = [await producer.send(SOURCE_TOPIC, value=line, key=route(line)[1]) for line in lines]
-        await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
+    await send_records(bootstrap, ((SOURCE_TOPIC, route(line)[1], line) for line in lines))
 
 
 def naive_rate(bootstrap: str, events_path: Path, workdir: Path, records: int = 50_000) -> dict:

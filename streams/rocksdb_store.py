@@ -142,7 +142,10 @@ class Store(faust_rocksdb.Store):
         written = self._offsets_written.get(tp)
         if written is not None and 0 <= offset - written < PERSIST_OFFSET_EVERY:
             self._offsets_pending[tp] = offset
-            return
+        else:
+            self._write_offset(tp, offset)
+
+    def _write_offset(self, tp: Any, offset: int) -> None:
         super().set_persisted_offset(tp, offset)
         self._offsets_written[tp] = offset
         self._offsets_pending.pop(tp, None)
@@ -151,9 +154,7 @@ class Store(faust_rocksdb.Store):
         """Write the newest offset of every partition (of ``partitions``) whose DB is still open."""
         for tp, offset in list(self._offsets_pending.items()):
             if (partitions is None or tp.partition in partitions) and tp.partition in self._dbs:
-                super().set_persisted_offset(tp, offset)
-                self._offsets_written[tp] = offset
-                del self._offsets_pending[tp]
+                self._write_offset(tp, offset)
 
     def revoke_partitions(self, table: Any, tps: set) -> None:
         closing = {tp.partition for tp in tps if tp.topic in table.changelog_topic.topics}
