@@ -3,9 +3,9 @@
 Flow (every arrow a Kafka topic, every box an agent with ``concurrency=1``)::
 
     src.* ──> [ingest, one per source topic] ──> <app>-person-events ──> [routing] ──> <app>-household-events
-                   │ invalid: dlq                  (facts, links)        persons table     │ (facts, closes)
+                   │ invalid: dlq                  (facts, links)        persons table     │ (facts, related,
                    └─ payer.chosen / receiver.designated (keyed by household) ──────────────┤
-    control.periods ──> [periods] ── one close marker per partition ─────────────────────────┤
+    control.periods ──> [periods] ── one close marker per partition ─────────────────────────┤  closes)
                                                                                            [households]
                                                       households table (facts, ledger, outbox)  │
                                                    payments.<payer> (instructions), <app>-audit (traces)
@@ -29,7 +29,7 @@ from streams.dlq import send_to_dlq
 
 log = logging.getLogger("groeipakket")
 
-FACT, FACTS, LINK, LEGACY, MEMBERS, CLOSE = b"fact", b"facts", b"link", b"legacy", b"members", b"close"
+FACT, FACTS, LINK, LEGACY, RELATED, CLOSE = b"fact", b"facts", b"link", b"legacy", b"related", b"close"
 
 RUNTIME_TUNING = {  # Faust settings of the engine's worker that are not about the broker kind
     "stream_buffer_maxsize": 8192,
@@ -148,7 +148,7 @@ def build_engine(settings: Settings, *, embedded: bool) -> Engine:
     router = routing.Router(engine)
     ingest.register(engine, router)
     routing.register(engine, router)
-    households.register(engine)
+    households.register(engine, router.send_link)
     periods.register(engine)
     gauges.register(engine)
     web.register(engine)  # the explanation API, only when GROEIPAKKET_API_ENABLED

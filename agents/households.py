@@ -3,7 +3,9 @@
 On a fact: fold it into the household's state; if it changed anything and periods are closed, recompute the
 closed months it can affect and publish a ``correction`` with the signed differences. On a close marker for
 period P (one per partition, from the periods agent): publish the ``regular`` instruction(s) of P for every
-household of the partition. The state is written once per message, ledger and outbox together in its head
+household of the partition. On a ``related`` message (tables.lineage: a household that shares a member with this
+one): remember it and link every member to it; a member folded later is linked to it too. The state is written
+once per message, ledger and outbox together in its head
 (layout and write order: tables.household); the outbox is then published, and entries are dropped once the
 broker acknowledged them. An entry not acknowledged (crash, rebalance) is sent again with the same id — on the
 household's next message or by the outbox timer after a restart — so every instruction the ledger records
@@ -18,12 +20,13 @@ import time
 import orjson
 
 from agents import metrics
-from agents.engine import CLOSE, FACT, FACTS, Engine, header, refuse, stored
+from agents.engine import CLOSE, FACT, FACTS, RELATED, Engine, header, refuse, stored
 from agents.state_table import HouseholdTable
 from rules.parameters import default_parameters
 from rules.periods import parse_period
 from streams import topics as names
 from streams.events import decode_event
+from tables import lineage
 from tables.household import HouseholdState, StateCache
 from tables.facts import Outcome
 from tables.settlement import fold_and_correct, regular_run
@@ -35,7 +38,8 @@ SCAN_YIELD_EVERY = 1_000  # states read by the outbox scan after a restart betwe
 RESEND_AFTER = 30.0  # seconds: an instruction sent and not acknowledged after this is sent again (same id)
 
 
-def register(engine: Engine) -> None:
+def register(engine: Engine, send_link) -> None:
+    """``send_link(person, household)``: the router's, which skips links this process knows are made."""
     table = engine.households
     states = HouseholdTable(table)
     cache = StateCache(engine.settings.state_cache_households)
@@ -108,13 +112,16 @@ def register(engine: Engine) -> None:
         raw = stored(table, f"{META_PREFIX}{partition}")
         return tuple(orjson.loads(raw)) if raw else None
 
-    def apply(state: HouseholdState, raw: bytes, closed) -> None:
-        """Fold one fact and correct the closed months it changes."""
+    def apply(state: HouseholdState, raw: bytes, closed) -> list[tuple[str, str]]:
+        """Fold one fact and correct the closed months it changes; returns the lineage links it makes (also
+        for a fact folded before: after a crash its links may not have been sent)."""
         started = time.perf_counter()
-        outcome, _ = fold_and_correct(state, decode_event(raw), raw, closed, parameters)
+        event = decode_event(raw)
+        outcome, _ = fold_and_correct(state, event, raw, closed, parameters)
         metrics.FACTS.labels(outcome.name.lower()).inc()
         if outcome is Outcome.ACCEPTED:
             metrics.RECOMPUTE.observe(time.perf_counter() - started)
+        return lineage.links_of_member(event, state.household_id, state.related)
 
     async def on_facts(household: str, raws: list[bytes], record, partition: int) -> None:
         """One fact (FACT), or a person's history forwarded at once (FACTS): folded in order, exactly as one
@@ -124,9 +131,10 @@ def register(engine: Engine) -> None:
         state = cache.load(household, head, states.read)
         settle_outbox(state)
         closed = closed_periods(partition)
+        links: list[tuple[str, str]] = []
         for number, raw in enumerate(raws):
             try:
-                apply(state, raw, closed)
+                links.extend(apply(state, raw, closed))
             except Exception as exc:  # one bad fact must not drop the others of the message
                 log.exception("fact %d of the message at %s/%s failed", number, partition, record.message.offset)
                 await refuse(dlq, record, "internal_error", f"fact {number} of the message: {type(exc).__name__}")
@@ -134,6 +142,24 @@ def register(engine: Engine) -> None:
         if head is None and state.head_written:  # the household's first state
             engine.households_held.added(partition)
         await publish(state, record.message.timestamp)
+        for person, other in links:
+            await send_link(person, other)
+
+    async def on_related(household: str, related: str, record, partition: int) -> None:
+        """Another household shares a member with this one: remember it (members who join later are linked to
+        it as their facts arrive) and link every member so far. The links are sent also when it was known: after
+        a crash the message comes again and its links may not have been sent."""
+        head = states.head(household)
+        state = cache.load(household, head, states.read)
+        settle_outbox(state)
+        if related != household and related not in state.related:
+            state.related = sorted({*state.related, related})
+        store(state)
+        if head is None and state.head_written:  # (the router tells a new home before sending it the history)
+            engine.households_held.added(partition)
+        await publish(state, record.message.timestamp)
+        for person, other in lineage.links_to_related(state.members(), household, related):
+            await send_link(person, other)
 
     async def on_close(record, partition: int) -> None:
         period = parse_period(record.value.decode())
@@ -170,6 +196,8 @@ def register(engine: Engine) -> None:
                 elif kind == FACTS:
                     await on_facts(record.key.decode(), [raw.encode() for raw in orjson.loads(record.value)], record,
                                    partition)
+                elif kind == RELATED:
+                    await on_related(record.key.decode(), record.value.decode(), record, partition)
                 elif kind == CLOSE:
                     await on_close(record, partition)
                 else:

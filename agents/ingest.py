@@ -21,22 +21,10 @@ from agents.engine import FACT, Engine, refuse
 from agents.routing import origin_of
 from streams import topics as names
 from streams.events import SOURCE_TOPICS, InvalidEvent, decode_record
+from tables.lineage import links_of
 
 log = logging.getLogger("groeipakket.ingest")
 HOUSEHOLD_SUBJECT = {"payer.chosen", "receiver.designated"}
-
-
-def links_of(event) -> list[tuple[str, str]]:
-    """(person, household) relations stated by an event."""
-    data, kind = event.data, event.type
-    if kind in ("person.registered", "person.born", "person.adopted", "person.moved"):
-        household = data.household_id
-        return [(event.subject, household), *((parent, household) for parent in getattr(data, "parents", ()) or ())]
-    if kind == "care.foster_placed":
-        return [(event.subject, data.foster_household_id)]
-    if kind == "receiver.designated":
-        return [(data.receiver, event.subject)]
-    return []
 
 
 def register(engine: Engine, router) -> None:

@@ -11,13 +11,11 @@ frozen ranks and the reduced age supplement of the eldest depend on every member
 ``legacy:<group>``) links every member to every household of every other member, so each household sees the
 whole group.
 
-Household lineage: a child that moves (or is placed) takes rules with it that look at the households it lived in
-before (the school allowance of a school year is paid once, in the first month it qualifies, whichever household
-the child was in then; its points count the entitled children of its September household). So households that
-share a member are *related*, and every member of one is linked to the other, in both directions and also for
-members who join later. A registry entry per household (key ``household:<id>``: members and related households)
-does this; its messages travel over the person-events topic keyed by that entry, so each is handled on the
-entry's partition.
+Household lineage (:mod:`tables.lineage`): a child that moves (or is placed) takes rules with it that look at
+the households it lived in before, so households that share a member are *related*, and every member of one is
+linked to the other. When a person with earlier homes gets a new one, the router tells the new home and each
+earlier one about the other (a ``related`` message over the household-events topic); each household knows its
+members from its own facts and sends the links (agents.households).
 
 The ingest agents apply facts to the table directly (source topics are keyed by the subject's INSZ, so they are
 co-partitioned with the table); links about *other* persons (a child's parents, a receiver) travel over the
@@ -30,7 +28,7 @@ import logging
 import orjson
 
 from agents import metrics
-from agents.engine import FACT, FACTS, LEGACY, LINK, MEMBERS, Engine, header, refuse, stored
+from agents.engine import FACT, FACTS, LEGACY, LINK, RELATED, Engine, header, refuse, stored
 from streams import topics as names
 
 log = logging.getLogger("groeipakket.routing")
@@ -110,9 +108,9 @@ class Router:
         await self.send(self.person_events, f"legacy:{group}".encode(),
                         orjson.dumps({"person": person, "household": household}), {"gp-kind": LEGACY})
 
-    async def _tell_registry(self, household: str, message: dict) -> None:
-        await self.send(self.person_events, f"household:{household}".encode(), orjson.dumps(message),
-                        {"gp-kind": MEMBERS})
+    async def _tell_related(self, household: str, related: str) -> None:
+        """Tell a household that another one shares a member with it (tables.lineage)."""
+        await self.send(self.household_events, household.encode(), related.encode(), {"gp-kind": RELATED})
 
     async def fact(self, person: str, event_id: str, raw: bytes, legacy_group: str | None = None,
                    origin: str = "") -> None:
@@ -147,12 +145,11 @@ class Router:
         if not (new_home or new_link):
             self.known_links.add(person, household)
             return
-        if new_home:
-            for other in homes:
+        if new_home:  # the new home and every earlier one are related (the new home learns the member from
+            for other in homes:  # the history below)
                 if other != household:
-                    await self._tell_registry(other, {"related": household})
-                    await self._tell_registry(household, {"related": other})
-            await self._tell_registry(household, {"member": person})
+                    await self._tell_related(other, household)
+                    await self._tell_related(household, other)
         if not redelivered:
             if household not in homes and member:
                 homes.append(household)
@@ -167,30 +164,6 @@ class Router:
                 await self._announce_member(entry["legacy"], person, household)
         self.known_links.add(person, household)
         self._track(person, entry)
-
-    async def registry(self, key: str, message: dict, origin: str = "") -> None:
-        """A household's registry entry learns a member or a related household, and links the two sides."""
-        raw = self._read(key)
-        entry = orjson.loads(raw) if raw else {"members": [], "related": []}
-        redelivered = _made_by(entry, origin)
-        if "member" in message:
-            person = message["member"]
-            if person in entry["members"] and not redelivered:
-                return
-            if not redelivered:
-                entry["members"].append(person)
-                self._store(key, entry, origin)
-            for related in entry["related"]:
-                await self.send_link(person, related)
-        else:
-            related = message["related"]
-            if key == f"household:{related}" or (related in entry["related"] and not redelivered):
-                return
-            if not redelivered:
-                entry["related"].append(related)
-                self._store(key, entry, origin)
-            for person in entry["members"]:
-                await self.send_link(person, related)
 
     async def legacy_member(self, group_key: str, person: str, household: str, origin: str = "") -> None:
         """A member of a legacy group is (also) in ``household``: link the group across households.
@@ -256,8 +229,6 @@ def register(engine: Engine, router: Router) -> None:
                 elif kind == LEGACY:
                     member = orjson.loads(record.value)
                     await router.legacy_member(record.key.decode(), member["person"], member["household"], origin)
-                elif kind == MEMBERS:
-                    await router.registry(record.key.decode(), orjson.loads(record.value), origin)
                 else:
                     log.error("unexpected message on the person-events topic (offset %s)", record.message.offset)
                     await refuse(dlq, record, "unknown_type", "unknown message kind on the person-events topic")

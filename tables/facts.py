@@ -119,6 +119,11 @@ class FactStore:
             return None
         return self._event(max(keys))
 
+    def of_types(self, types: Iterable[str]) -> list[SourceEvent]:
+        """The winning events of the given types, decoding only those."""
+        wanted = set(types)
+        return [self._event(key) for key in list(self._facts) if key[0] in wanted]
+
     def __iter__(self) -> Iterator[SourceEvent]:
         return iter(self._decoded().values())
 

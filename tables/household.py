@@ -8,7 +8,8 @@ lost: after a crash it is still in the outbox and is sent again (with the same i
 
 Table layout (:func:`writes` says what a change writes):
 
-- ``<household>``: the *head* — ledger, periods done, outbox and forecast (:mod:`tables.forecast`);
+- ``<household>``: the *head* — ledger, periods done, outbox, forecast (:mod:`tables.forecast`) and related
+  households (:mod:`tables.lineage`);
 - ``~<household>|<subject>``: the facts about one person (or the household itself), one entry per subject
   (:meth:`FactStore.entry`).
 
@@ -31,6 +32,7 @@ import orjson
 from rules.calculator import Calculator
 from rules.parameters import Parameters, default_parameters
 from rules.situation import Situation
+from tables import lineage
 from tables.facts import FactStore, Outcome
 from tables.ledger import Ledger
 
@@ -52,7 +54,7 @@ class HouseholdState:
     re-dating the last run reads only the head)."""
 
     __slots__ = ("household_id", "_facts", "_read_facts", "ledger", "regular_done", "outbox", "forecast",
-                 "_head", "_calculator", "_calculator_version")
+                 "related", "_head", "_calculator", "_calculator_version")
 
     def __init__(self, household_id: str, read_facts: Callable[[], Iterable[bytes]] | None = None):
         self.household_id = household_id
@@ -62,6 +64,7 @@ class HouseholdState:
         self.regular_done: set[int] = set()  # periods whose regular run was made for this household
         self.outbox: list[dict] = []  # instructions recorded in the ledger, not yet confirmed sent
         self.forecast: dict | None = None  # the last regular run, to re-date while nothing changes
+        self.related: list[str] = []  # households that share a member with this one (tables.lineage)
         self._head = b""  # the head as read back or last written
         self._calculator: Calculator | None = None
         self._calculator_version = -1
@@ -90,10 +93,16 @@ class HouseholdState:
         return self._calculator
 
     # --- the table records --------------------------------------------------------------------------------
+    def members(self) -> list[str]:
+        """The persons this household's facts say live or lived here (tables.lineage)."""
+        return lineage.members(self.facts.of_types(lineage.MEMBERSHIP_TYPES), self.household_id)
+
     def head(self) -> bytes:
-        return orjson.dumps({"household_id": self.household_id, "ledger": self.ledger.to_document(),
-                             "regular_done": sorted(self.regular_done), "outbox": self.outbox,
-                             "forecast": self.forecast})
+        document = {"household_id": self.household_id, "ledger": self.ledger.to_document(),
+                    "regular_done": sorted(self.regular_done), "outbox": self.outbox, "forecast": self.forecast}
+        if self.related:  # (most households have none: their heads stay as they were)
+            document["related"] = self.related
+        return orjson.dumps(document)
 
     @property
     def head_written(self) -> bytes:
@@ -128,6 +137,7 @@ class HouseholdState:
         state.regular_done = set(document["regular_done"])
         state.outbox = document["outbox"]
         state.forecast = document.get("forecast")  # (absent in states written before forecasts)
+        state.related = document.get("related", [])
         return state
 
 
