@@ -81,3 +81,63 @@ def test_a_stuck_engine_still_fails_with_stall(monkeypatch):
         assert "within 100s" in str(exc)
     else:
         raise AssertionError("without stall the timeout counts from the start")
+
+
+def test_a_long_phase_is_checked_less_often_and_a_quiet_check_is_confirmed_soon():
+    assert reader.pause(0.25, 2.0, quiet=0) == 0.25
+    assert reader.pause(0.25, 200.0, quiet=0) == 2.0  # 1 % of the phase so far
+    assert reader.pause(0.25, 3600.0, quiet=0) == reader.MAX_INTERVAL
+    assert reader.pause(0.25, 3600.0, quiet=1) == 0.25
+    assert reader.pause(0, 3600.0, quiet=0) == 0
+
+
+class FakeConsumer:
+    """Committed offsets and reported ends of one partition per topic, as the embedded broker gives them."""
+    committed_offsets: dict = {}
+    reported_ends: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    async def start(self):
+        pass
+
+    async def stop(self):
+        pass
+
+    def assign(self, tps):
+        self.tps = tps
+
+    async def committed(self, tp):
+        return self.committed_offsets[tp.topic]
+
+    async def end_offsets(self, tps):
+        return {tp: self.reported_ends[tp.topic] for tp in tps}
+
+
+def test_the_true_ends_are_read_only_once_the_group_has_committed_up_to_the_reported_ones(monkeypatch):
+    """At 100 000 households every check read the last batch of every input partition, a fetch the embedded
+    broker pays for with time that grows with the partition: while the group is behind the reported ends (never
+    past the true ones), the lag is known to be positive without it."""
+    from aiokafka import TopicPartition
+
+    fetched = []
+
+    async def partitions_of(bootstrap, topics):
+        return [TopicPartition(topic, 0) for topic in topics]
+
+    async def true_end_offsets(bootstrap, tps, reported=None):
+        fetched.append(sorted(tp.topic for tp in tps))
+        return {tp: reported[tp] + (2 if tp.topic == "b" else 0) for tp in tps}  # "b": a multi-record batch
+
+    monkeypatch.setattr(reader, "AIOKafkaConsumer", FakeConsumer)
+    monkeypatch.setattr(reader, "partitions_of", partitions_of)
+    monkeypatch.setattr(reader, "true_end_offsets", true_end_offsets)
+    FakeConsumer.committed_offsets, FakeConsumer.reported_ends = {"a": 10, "b": 3}, {"a": 50, "b": 5}
+    assert asyncio.run(reader.group_progress("127.0.0.1:1", "g", ["a", "b"])) == (42, 13)  # a lower bound
+    assert fetched == []
+    FakeConsumer.committed_offsets = {"a": 50, "b": 5}
+    assert asyncio.run(reader.group_progress("127.0.0.1:1", "g", ["a", "b"])) == (2, 55)  # the true lag
+    assert fetched == [["a", "b"]]
+    FakeConsumer.committed_offsets = {"a": 50, "b": 7}
+    assert asyncio.run(reader.group_progress("127.0.0.1:1", "g", ["a", "b"])) == (0, 57)
