@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from cli import bench, calc, demo, engine_commands, explain, simulate, verify
@@ -20,8 +21,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # SIGTERM ends a command as Ctrl-C does: the commands that start processes (bench, demo: a broker and
+    # workers) stop them in their ``finally``. Commands that handle signals themselves (worker, broker) install
+    # their own handlers, which replace this one.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return args.handler(args) or 0
     except BrokenPipeError:
