@@ -274,8 +274,9 @@ def recover(workers: list[WorkerProcess], bootstrap: str, app_id: str) -> dict:
     return {"changelog_records": records, "recovery_seconds": time.monotonic() - restarted}
 
 
-def run_chain(options: ChainOptions, bootstrap: str, workdir: Path, say=print) -> dict:
-    """Run every phase against the broker at ``bootstrap`` (topics prepared) and return the figures."""
+def run_chain(options: ChainOptions, bootstrap: str, workdir: Path, say=print, broker_pid: int | None = None) -> dict:
+    """Run every phase against the broker at ``bootstrap`` (topics prepared) and return the figures; with the
+    broker's process id (the embedded broker) also the CPU time it took during the replay."""
     figures: dict = {"households": options.households, "workers": options.workers, "span": [options.first,
                                                                                            options.last]}
     events_path = workdir / "events.jsonl"
@@ -299,9 +300,10 @@ def run_chain(options: ChainOptions, bootstrap: str, workdir: Path, say=print) -
                 return await replay_file(replay, events_path, parse_period(options.first),
                                          parse_period(options.last))
 
-        cpu_before = sum(cpu_seconds(w.pid) for w in workers)
+        cpu_before, broker_before = sum(cpu_seconds(w.pid) for w in workers), cpu_seconds(broker_pid)
         replayed = asyncio.run(feed())
         replayed["worker_cpu_seconds"] = sum(cpu_seconds(w.pid) for w in workers) - cpu_before
+        replayed["broker_cpu_seconds"] = cpu_seconds(broker_pid) - broker_before if broker_pid else None
         peak = [peak_rss_mib(w.pid) for w in workers]  # before a restart resets a worker's high-water mark
         replayed["regular_run_seconds"] = sum(metric(w.web_port, "groeipakket_period_close_seconds_sum") or 0
                                               for w in workers)  # the engine's own time, without the wait
@@ -358,6 +360,8 @@ def summarise(replayed: dict, payments, latencies: list[float], report) -> dict:
         "source_records": replayed["records"], "replay_seconds": replayed["send_seconds"],
         "source_events_per_second": replayed["records"] / replayed["send_seconds"],
         "worker_cpu_ms_per_record": 1000 * replayed["worker_cpu_seconds"] / replayed["records"],
+        "broker_cpu_ms_per_record": (1000 * replayed["broker_cpu_seconds"] / replayed["records"]
+                                     if replayed.get("broker_cpu_seconds") is not None else None),
         "closes": {p: round(s, 2) for p, s in closes.items()},
         "children_paid_per_period": {p: len(c) for p, c in sorted(children.items())},
         "close_seconds_per_100k_children": sum(per_100k) / len(per_100k) if per_100k else None,

@@ -44,6 +44,8 @@ def table(figures: dict) -> str:
         ("source events/s (end to end)", f"{rate:,.0f}  ({rate / ceiling:.1%} of the raw consume rate, {baseline})"),
         ("worker CPU per source record", f"{figures['worker_cpu_ms_per_record']:.2f} ms (replay and closes, all "
                                          "workers)"),
+        ("embedded broker CPU per source record", "n/a (external broker)" if figures.get("broker_cpu_ms_per_record")
+         is None else f"{figures['broker_cpu_ms_per_record']:.2f} ms (the same span)"),
         ("raw consume rate (same broker)", f"{ceiling:,.0f} records/s"),
         ("naive Faust pipeline (same broker)", "not measured" if not naive else
          f"{naive:,.0f} records/s (one consume, table write and send per record, one worker; target 2x)"),
@@ -84,7 +86,8 @@ def run(args) -> int:
             ensure_topics(bootstrap, {names.EMBEDDED_MARKER_TOPIC: 1})
         settings = load_settings(kafka_bootstrap=bootstrap)
         asyncio.run(prepare_topics(settings, embedded=broker is not None))
-        figures = run_chain(options, bootstrap, workdir, say=lambda m: print(m, flush=True))
+        figures = run_chain(options, bootstrap, workdir, say=lambda m: print(m, flush=True),
+                            broker_pid=broker.proc.pid if broker is not None else None)
         # the embedded broker keeps every record in memory: what a replay of this size needs of it
         figures["broker_peak_rss_mib"] = peak_rss_mib(broker.proc.pid) if broker is not None else None
     finally:
