@@ -37,8 +37,8 @@ def build_app():
     app = faust.App(APP_ID, broker=f"kafka://{os.environ['GP_NAIVE_BROKER']}",
                     store=streams.rocksdb_store.STORE_URL, datadir=os.environ["GP_NAIVE_DATADIR"],
                     topic_partitions=PARTITIONS, web_enabled=False, autodiscover=False, key_serializer="raw",
-                    value_serializer="raw", consumer_auto_offset_reset="earliest", **RUNTIME_TUNING,
-                    **faust_app_settings(embedded=True))
+                    value_serializer="raw", consumer_auto_offset_reset="earliest",
+                    **{**RUNTIME_TUNING, **faust_app_settings(embedded=True)})  # (the engine's merge order)
     raw = {"key_type": bytes, "value_type": bytes}
     source = app.topic(SOURCE_TOPIC, partitions=PARTITIONS, **raw)
     output = app.topic(OUTPUT_TOPIC, partitions=PARTITIONS, **raw)
