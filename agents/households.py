@@ -112,6 +112,25 @@ def register(engine: Engine, send_link) -> None:
         raw = stored(table, f"{META_PREFIX}{partition}")
         return tuple(orjson.loads(raw)) if raw else None
 
+    def begin(household: str) -> tuple[bytes | None, HouseholdState]:
+        """A message for one household: its head as stored, and its state with the acknowledged outbox entries
+        settled."""
+        head = states.head(household)
+        state = cache.load(household, head, states.read)
+        settle_outbox(state)
+        return head, state
+
+    async def finish(head: bytes | None, state: HouseholdState, record, partition: int,
+                     links: list[tuple[str, str]]) -> None:
+        """Write what the message changed, count a household's first state (a ``related`` message may come
+        before its facts), publish the outbox, then send the lineage links."""
+        store(state)
+        if head is None and state.head_written:
+            engine.households_held.added(partition)
+        await publish(state, record.message.timestamp)
+        for person, other in links:
+            await send_link(person, other)
+
     def apply(state: HouseholdState, raw: bytes, closed) -> list[tuple[str, str]]:
         """Fold one fact and correct the closed months it changes; returns the lineage links it makes (also
         for a fact folded before: after a crash its links may not have been sent)."""
@@ -127,9 +146,7 @@ def register(engine: Engine, send_link) -> None:
         """One fact (FACT), or a person's history forwarded at once (FACTS): folded in order, exactly as one
         message per fact would be (same corrections, same ids), with one write for all of them: the head when
         it changed, and an entry per subject whose facts changed."""
-        head = states.head(household)
-        state = cache.load(household, head, states.read)
-        settle_outbox(state)
+        head, state = begin(household)
         closed = closed_periods(partition)
         links: list[tuple[str, str]] = []
         for number, raw in enumerate(raws):
@@ -138,28 +155,16 @@ def register(engine: Engine, send_link) -> None:
             except Exception as exc:  # one bad fact must not drop the others of the message
                 log.exception("fact %d of the message at %s/%s failed", number, partition, record.message.offset)
                 await refuse(dlq, record, "internal_error", f"fact {number} of the message: {type(exc).__name__}")
-        store(state)  # what changed, also what was folded before a fact failed
-        if head is None and state.head_written:  # the household's first state
-            engine.households_held.added(partition)
-        await publish(state, record.message.timestamp)
-        for person, other in links:
-            await send_link(person, other)
+        await finish(head, state, record, partition, links)  # also what was folded before a fact failed
 
     async def on_related(household: str, related: str, record, partition: int) -> None:
         """Another household shares a member with this one: remember it (members who join later are linked to
         it as their facts arrive) and link every member so far. The links are sent also when it was known: after
         a crash the message comes again and its links may not have been sent."""
-        head = states.head(household)
-        state = cache.load(household, head, states.read)
-        settle_outbox(state)
+        head, state = begin(household)
         if related != household and related not in state.related:
             state.related = sorted({*state.related, related})
-        store(state)
-        if head is None and state.head_written:  # (the router tells a new home before sending it the history)
-            engine.households_held.added(partition)
-        await publish(state, record.message.timestamp)
-        for person, other in lineage.links_to_related(state.members(), household, related):
-            await send_link(person, other)
+        await finish(head, state, record, partition, lineage.links_to_related(state.members(), household, related))
 
     async def on_close(record, partition: int) -> None:
         period = parse_period(record.value.decode())

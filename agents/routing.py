@@ -145,8 +145,9 @@ class Router:
         if not (new_home or new_link):
             self.known_links.add(person, household)
             return
-        if new_home:  # the new home and every earlier one are related (the new home learns the member from
-            for other in homes:  # the history below)
+        # A new home and every earlier one are related (the new home learns the member from the history below).
+        if new_home:
+            for other in homes:
                 if other != household:
                     await self._tell_related(other, household)
                     await self._tell_related(household, other)

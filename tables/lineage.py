@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-MEMBERSHIP_TYPES = ("person.registered", "person.born", "person.adopted", "person.moved", "care.foster_placed")
+POPULATION_TYPES = ("person.registered", "person.born", "person.adopted", "person.moved")  # name a household_id
+MEMBERSHIP_TYPES = (*POPULATION_TYPES, "care.foster_placed")
 
 
 def links_of(event) -> list[tuple[str, str]]:
     """(person, household) relations stated by an event."""
     data, kind = event.data, event.type
-    if kind in ("person.registered", "person.born", "person.adopted", "person.moved"):
+    if kind in POPULATION_TYPES:
         household = data.household_id
         return [(event.subject, household), *((parent, household) for parent in getattr(data, "parents", ()) or ())]
     if kind == "care.foster_placed":
