@@ -3,7 +3,9 @@
 On a fact: fold it into the household's state; if it changed anything and periods are closed, recompute the
 closed months it can affect and publish a ``correction`` with the signed differences. On a close marker for
 period P (one per partition, from the periods agent): publish the ``regular`` instruction(s) of P for every
-household of the partition. On a ``related`` message (tables.lineage: a household that shares a member with this
+household of the partition — a run that only re-dates the household's forecast is *implied*: published without
+writing the state, and written into the ledger when the household is next loaded (tables.settlement.implied_run).
+On a ``related`` message (tables.lineage: a household that shares a member with this
 one): remember it and link every member to it; a member folded later is linked to it too. The state is written
 once per message, ledger and outbox together in its head
 (layout and write order: tables.household); the outbox is then published, and entries are dropped once the
@@ -20,8 +22,8 @@ import time
 import orjson
 
 from agents import metrics
-from agents.engine import CLOSE, FACT, FACTS, RELATED, Engine, header, refuse, stored
-from agents.state_table import HouseholdTable
+from agents.engine import CLOSE, FACT, FACTS, RELATED, Engine, header, refuse
+from agents.state_table import ClosedPeriods, HouseholdTable
 from rules.parameters import default_parameters
 from rules.periods import parse_period
 from streams import topics as names
@@ -29,13 +31,21 @@ from streams.events import decode_event
 from tables import lineage
 from tables.household import HouseholdState, StateCache
 from tables.facts import Outcome
-from tables.settlement import fold_and_correct, regular_run
+from tables.settlement import fold_and_correct, implied_run, regular_run, settle_implied_runs
 
 log = logging.getLogger("groeipakket.households")
-META_PREFIX = "__closed__:"
 DRAIN_EVERY = 200  # households of a close between two waits for the producer
 SCAN_YIELD_EVERY = 1_000  # states read by the outbox scan after a restart between two yields to the agents
 RESEND_AFTER = 30.0  # seconds: an instruction sent and not acknowledged after this is sent again (same id)
+
+
+async def delivered(delivery: asyncio.Future) -> bool:
+    """Whether a send was acknowledged by the broker (waits for it)."""
+    try:
+        await delivery
+        return True
+    except Exception:
+        return False
 
 
 def register(engine: Engine, send_link) -> None:
@@ -61,6 +71,19 @@ def register(engine: Engine, send_link) -> None:
                         pending.pop(household, None)
         return callback
 
+    async def send_instruction(instruction: dict, trace: dict):
+        """Send an instruction's audit record, then the instruction to its payer topic (counted); returns the
+        instruction's delivery future."""
+        await engine.send(audit, trace["trace_id"].encode(), orjson.dumps(trace))
+        delivery = await engine.send(names.PAYMENT_TOPICS[instruction["payer"]],
+                                     instruction["household_id"].encode(), orjson.dumps(instruction))
+        metrics.INSTRUCTIONS.labels(instruction["payer"], instruction["kind"]).inc()
+        for line in instruction["lines"]:
+            cents = line["amount_cents"]
+            metrics.AMOUNT.labels(instruction["payer"], instruction["kind"], line["component"],
+                                  "positive" if cents > 0 else "negative").inc(abs(cents))
+        return delivery
+
     async def publish(state: HouseholdState, source_ts: float | None = None) -> None:
         """Send the outbox entries that are neither acknowledged nor in flight (sent less than RESEND_AFTER ago)."""
         now, household = time.monotonic(), state.household_id
@@ -71,15 +94,8 @@ def register(engine: Engine, send_link) -> None:
             if instruction_id in confirmed or (sent_at is not None and now - sent_at < RESEND_AFTER):
                 continue
             pending.setdefault(household, {})[instruction_id] = now  # (an acknowledgement may drop the dict)
-            await engine.send(audit, entry["audit"]["trace_id"].encode(), orjson.dumps(entry["audit"]))
-            delivery = await engine.send(names.PAYMENT_TOPICS[instruction["payer"]],
-                                         instruction["household_id"].encode(), orjson.dumps(instruction))
+            delivery = await send_instruction(instruction, entry["audit"])
             delivery.add_done_callback(on_delivered(household, instruction_id))
-            metrics.INSTRUCTIONS.labels(instruction["payer"], instruction["kind"]).inc()
-            for line in instruction["lines"]:
-                cents = line["amount_cents"]
-                metrics.AMOUNT.labels(instruction["payer"], instruction["kind"], line["component"],
-                                      "positive" if cents > 0 else "negative").inc(abs(cents))
             if source_ts:
                 metrics.LATENCY.observe(max(time.time() - source_ts, 0))
         if not pending.get(household):
@@ -107,18 +123,17 @@ def register(engine: Engine, send_link) -> None:
         """Write what changed (nothing when nothing did)."""
         cache.remember(state.household_id, states.write(state), state, keep)
 
-    def closed_periods(partition: int) -> tuple[int, int] | None:
-        """(first, latest) closed period of this partition: only periods closed so far are paid or corrected."""
-        raw = stored(table, f"{META_PREFIX}{partition}")
-        return tuple(orjson.loads(raw)) if raw else None
-
-    def begin(household: str) -> tuple[bytes | None, HouseholdState]:
-        """A message for one household: its head as stored, and its state with the acknowledged outbox entries
-        settled."""
+    def begin(household: str, partition: int) -> tuple[bytes | None, HouseholdState, ClosedPeriods | None]:
+        """A message for one household: its head as stored, its state with the implied runs of closed months
+        and the acknowledged outbox entries settled, and the partition's closes (only periods closed so far are
+        paid or corrected)."""
         head = states.head(household)
         state = cache.load(household, head, states.read)
+        closed = states.closed_periods(partition)
+        if closed is not None:
+            settle_implied_runs(state, closed.months)
         settle_outbox(state)
-        return head, state
+        return head, state, closed
 
     async def finish(head: bytes | None, state: HouseholdState, record, partition: int,
                      links: list[tuple[str, str]]) -> None:
@@ -146,12 +161,11 @@ def register(engine: Engine, send_link) -> None:
         """One fact (FACT), or a person's history forwarded at once (FACTS): folded in order, exactly as one
         message per fact would be (same corrections, same ids), with one write for all of them: the head when
         it changed, and an entry per subject whose facts changed."""
-        head, state = begin(household)
-        closed = closed_periods(partition)
+        head, state, closed = begin(household, partition)
         links: list[tuple[str, str]] = []
         for number, raw in enumerate(raws):
             try:
-                links.extend(apply(state, raw, closed))
+                links.extend(apply(state, raw, closed.span if closed else None))
             except Exception as exc:  # one bad fact must not drop the others of the message
                 log.exception("fact %d of the message at %s/%s failed", number, partition, record.message.offset)
                 await refuse(dlq, record, "internal_error", f"fact {number} of the message: {type(exc).__name__}")
@@ -161,33 +175,62 @@ def register(engine: Engine, send_link) -> None:
         """Another household shares a member with this one: remember it (members who join later are linked to
         it as their facts arrive) and link every member so far. The links are sent also when it was known: after
         a crash the message comes again and its links may not have been sent."""
-        head, state = begin(household)
+        head, state, _ = begin(household, partition)
         if related != household and related not in state.related:
             state.related = sorted({*state.related, related})
         await finish(head, state, record, partition, lineage.links_to_related(state.members(), household, related))
 
+    def record_run(state: HouseholdState, period: int, months, children: set[str]) -> None:
+        """The regular run of ``period`` recorded in ledger and outbox (``months``: the closes completed before),
+        then written."""
+        settle_implied_runs(state, months)  # before a run replaces the forecast they are settled from
+        for instruction, _ in regular_run(state, period, parameters):
+            children.update(line["child"] for line in instruction["lines"])
+        store(state, keep=False)
+
     async def on_close(record, partition: int) -> None:
+        """The regular run of the period for every household of the partition. A household whose run is implied
+        (tables.settlement.implied_run: its forecast re-dated) is only published, its state not written; the
+        close is recorded for the partition once the broker acknowledged all of those, and a run whose delivery
+        failed is recorded in its household's outbox instead (sent again until acknowledged). After a crash
+        before that, the close comes again and publishes the same implied runs (same ids and content)."""
         period = parse_period(record.value.decode())
         started = time.perf_counter()
-        closed = closed_periods(partition)
+        closed = states.closed_periods(partition)
+        months = closed.months if closed else ()
         children: set[str] = set()
+        implied: list[tuple[str, asyncio.Future]] = []
         for number, household in enumerate(states.household_ids(partition)):
             if number % DRAIN_EVERY == DRAIN_EVERY - 1:
                 await engine.drain_table_writes()  # memory bounded by this, not by the partition's size
             state = load(household, keep=False)  # a scan of every household: see StateCache.load
-            settle_outbox(state)
-            for instruction, _ in regular_run(state, period, parameters):
+            settled = settle_outbox(state)
+            run = implied_run(state, period, parameters)
+            if run is None:
+                record_run(state, period, months, children)
+                await publish(state)
+                continue
+            if settled:  # acknowledged entries dropped: written (with the implied runs so far)
+                settle_implied_runs(state, months)
+                store(state, keep=False)
+            metrics.IMPLIED_RUNS.inc()
+            for instruction, trace in run:
                 children.update(line["child"] for line in instruction["lines"])
-            store(state, keep=False)
+                implied.append((household, await send_instruction(instruction, trace)))
+        failed = sorted({household for household, delivery in implied if not await delivered(delivery)})
+        for household in failed:
+            log.error("an implied run of %s was not delivered: recorded in the outbox", record.value.decode())
+            state = load(household, keep=False)
+            settle_outbox(state)
+            record_run(state, period, months, children)
             await publish(state)
         if children:  # a repeated close makes no new run: keep the figure of the first
             metrics.CHILDREN_PAID.labels(str(partition)).set(len(children))
-        if closed is None or period > closed[1]:
-            table[f"{META_PREFIX}{partition}"] = orjson.dumps([closed[0] if closed else period, period])
-        metrics.LAST_CLOSED.labels(str(partition)).set(max(period, closed[1] if closed else period))
+        closed = states.record_close(partition, period)
+        metrics.LAST_CLOSED.labels(str(partition)).set(closed.latest)
         metrics.CLOSE_SECONDS.observe(time.perf_counter() - started)
-        log.warning("period %s closed on partition %d in %.1fs", record.value.decode(), partition,
-                    time.perf_counter() - started)
+        log.warning("period %s closed on partition %d in %.1fs (%d instructions implied)", record.value.decode(),
+                    partition, time.perf_counter() - started, len(implied))
 
     @engine.app.agent(engine.topic(names.household_events_topic(engine.settings.app_id)), name="households",
                       concurrency=1)

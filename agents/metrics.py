@@ -8,6 +8,8 @@ LINKS_SKIPPED = Counter("groeipakket_links_skipped_total",
                         "Link messages not sent: the link is known to be made or on its way (this worker)")
 PARKED = Gauge("groeipakket_parked_persons", "Persons with facts but no known household yet (this worker)")
 INSTRUCTIONS = Counter("groeipakket_instructions_total", "Payment instructions published", ["payer", "kind"])
+IMPLIED_RUNS = Counter("groeipakket_implied_runs_total",
+                       "Regular runs published as the household's forecast re-dated, its state not written")
 AMOUNT = Counter("groeipakket_instructed_cents_total", "Euro cents instructed (signed sums per sign)",
                  ["payer", "kind", "component", "sign"])
 RECOMPUTE = Histogram("groeipakket_recompute_seconds", "Time to recompute a household after a fact or close",

@@ -7,8 +7,27 @@ stream iteration), so each reaches the changelog of the current message's partit
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import orjson
+
 from agents.engine import stored
 from tables.household import RECORDS, HouseholdState, records_prefix
+
+CLOSED_PREFIX = "__closed__:"  # + partition: the periods whose close completed there
+
+
+@dataclass(frozen=True)
+class ClosedPeriods:
+    """The closes completed in one partition: the first and latest closed period, and every month closed
+    (implied regular runs are settled for exactly these: tables.settlement.settle_implied_runs)."""
+    first: int
+    latest: int
+    months: tuple[int, ...]
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.first, self.latest
 
 
 class HouseholdTable:
@@ -23,6 +42,30 @@ class HouseholdTable:
         if encoded == b'"' + plain + b'"':
             return encoded[:-1]
         raise ValueError(f"unexpected key encoding {encoded!r}")
+
+    def closed_periods(self, partition: int) -> ClosedPeriods | None:
+        raw = stored(self.table, f"{CLOSED_PREFIX}{partition}")
+        if not raw:
+            return None
+        first, latest, *months = orjson.loads(raw)  # (written before the months were kept: every month between)
+        return ClosedPeriods(first, latest, tuple(months[0]) if months else tuple(range(first, latest + 1)))
+
+    def record_close(self, partition: int, period: int) -> ClosedPeriods:
+        """Record that the close of ``period`` completed in the partition (written only when that is new)."""
+        closed = self.closed_periods(partition)
+        if closed is not None and period in closed.months:
+            return closed
+        months = tuple(sorted({*(closed.months if closed else ()), period}))
+        updated = ClosedPeriods(closed.first if closed else period, max(period, closed.latest if closed else period),
+                                months)
+        self.table[f"{CLOSED_PREFIX}{partition}"] = orjson.dumps([updated.first, updated.latest, list(months)])
+        return updated
+
+    def partition_of(self, household: str) -> int | None:
+        """The partition of this worker that holds the household (None: none does)."""
+        key = self.table.data._encode_key(household)
+        return next((partition for partition, db in list(self.table.data._dbs.items()) if db.get(key) is not None),
+                    None)
 
     def head(self, household: str) -> bytes | None:
         return stored(self.table, household)

@@ -31,6 +31,7 @@ from rules.parameters import default_parameters
 from rules.periods import parse_period, period_text
 from streams.identifiers import is_valid_household_id, mask, pseudonym, redact
 from tables.household import HouseholdState
+from tables.settlement import settle_implied_runs
 
 INSTRUCTION_ID = re.compile(r"^[a-z]{2,16}-[0-9a-f]{32}$")  # "<payer>-<hash>" or "trace-<hash>"
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="groeipakket"'}
@@ -191,8 +192,15 @@ def register(engine) -> bool:
     states = HouseholdTable(table)
 
     def read_state(household_id: str) -> HouseholdState | None:
+        """The household's state with the implied runs of its partition's closes in its ledger (not written)."""
         raw = states.head(household_id)
-        return states.read(household_id, raw) if raw else None
+        if not raw:
+            return None
+        state, partition = states.read(household_id, raw), states.partition_of(household_id)
+        closed = states.closed_periods(partition) if partition is not None else None
+        if closed is not None:
+            settle_implied_runs(state, closed.months)
+        return state
 
     async def find(instruction_id: str) -> dict | None:
         from cli.explain import find_audit

@@ -35,6 +35,15 @@ def families(households: int, seed: int, first: str, last: str):
             yield [(parse_period(e["recorded_at"][:7]), orjson.dumps(e)) for e in events]
 
 
+def simulated_households(count: int, seed: int, first: str, last: str):
+    """(household id, its family's events) for the simulated families that have a household (the others have
+    nothing to pay)."""
+    for events in families(count, seed, first, last):
+        household = first_household(events)
+        if household is not None:
+            yield household, events
+
+
 def first_household(events) -> str | None:
     for _, raw in events:
         data = orjson.loads(raw)
@@ -58,10 +67,7 @@ def run(households: int, seed: int, first: str, last: str) -> dict:
     figures = {"facts": 0, "corrections": 0, "fact_seconds": 0.0, "regular_seconds": 0.0, "children": 0,
                "households": 0}
     by_type: dict[str, list] = {}  # event type -> [accepted facts, seconds of folding and correcting them]
-    for events in families(households, seed, period_text(first_month - 12), last):
-        household = first_household(events)
-        if household is None:
-            continue
+    for household, events in simulated_households(households, seed, period_text(first_month - 12), last):
         figures["households"] += 1
         state = state_before(events, first_month)
         for month in range(first_month, last_month + 1):

@@ -55,6 +55,11 @@ def table(figures: dict) -> str:
                                               f"  (1.62 M children: "
                                               f"{(figures['close_seconds_per_100k_children'] or 0) * 16.2 / 60:,.1f}"
                                               f" min)"),
+        ("  the first close / the later ones", f"{figures['first_close_seconds_per_100k_children'] or 0:,.1f} s / "
+                                               + ("n/a (one close)" if figures.get("later_close_seconds_per_100k_"
+                                                                                     "children") is None else
+                                                  f"{figures['later_close_seconds_per_100k_children']:,.1f} s")
+                                               + " (the first computes every household)"),
         ("  of which the regular runs", f"{figures['regular_run_seconds_per_100k_children'] or 0:,.1f} s per "
                                         "100 000 children (the workers' own time, period_close_seconds)"),
         ("source → instruction latency", f"p50 {ms(figures['latency_p50_ms'])}, p99 {ms(figures['latency_p99_ms'])}"

@@ -51,6 +51,13 @@ def serves(forecast: dict | None, month: int, fingerprint: str) -> bool:
             and forecast["parameters"] == fingerprint)
 
 
+def implied_months(forecast: dict, closed_months, regular_done: set[int]) -> list[int]:
+    """The closed months the forecast covers (whatever parameters are in force now) whose run is not recorded:
+    those paid by an implied run (tables.settlement.implied_run)."""
+    return sorted(month for month in closed_months
+                  if forecast["month"] < month <= forecast["until"] and month not in regular_done)
+
+
 def redated(forecast: dict, month: int) -> dict[str, Part]:
     """The parts of the forecast's regular run for ``month`` (one the forecast serves)."""
     period = period_text(month)

@@ -14,7 +14,8 @@ Table layout (:func:`writes` says what a change writes):
   (:meth:`FactStore.entry`).
 
 A fact thus rewrites its subject's entry, not every fact of the household, and the head only when the ledger,
-outbox or forecast changed; a person's history forwarded at once is one entry; a close writes only the head.
+outbox or forecast changed; a person's history forwarded at once is one entry; a close writes only the head, and nothing for a run
+that re-dates the forecast (an implied run: :func:`tables.settlement.implied_run`).
 (Messages cost more than bytes here: a forecast apart from the head would add a write to every computed run.)
 Household ids start with a letter or digit (contract), so every ``~`` key sorts after every head. The writes of one message go to one changelog partition, in order, the head (when it changed)
 first: after a crash the changelog holds a prefix of them. A head without the entries written after it means a

@@ -13,6 +13,7 @@ Every instruction carries an audit record with the full trace of each line (``tr
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 from rules import payment, school_allowance
 from rules.parameters import default_parameters
@@ -136,10 +137,51 @@ def regular_run(state: HouseholdState, period: int, parameters=None) -> list[tup
         state.forecast = forecast.make(parts, period, forecast.last_month_alike(calc, state.household_id, period),
                                        fingerprint) if nothing_instructed else None
     state.regular_done.add(period)
-    return [_record(state, *_instruction(details, fingerprint, state, "regular", period, lines,
-                                         payment.due_date(part or "basic", period), sources, explanations,
-                                         cause="regular", part=part), lines)
+    return [_record(state, instruction, audit, lines)
+            for instruction, audit, lines in _regular_instructions(state, period, fingerprint, parts)]
+
+
+def _regular_instructions(state: HouseholdState, period: int, fingerprint: str,
+                          parts: dict[str, forecast.Part]) -> list[tuple[dict, dict, list[tuple]]]:
+    return [(*_instruction(details, fingerprint, state, "regular", period, lines,
+                           payment.due_date(part or "basic", period), sources, explanations,
+                           cause="regular", part=part), lines)
             for part, (details, lines, explanations, sources) in parts.items()]
+
+
+def implied_run(state: HouseholdState, period: int, parameters=None) -> list[tuple[dict, dict]] | None:
+    """The regular run of a closed period as an *implied* run (stilzwijgende doorbetaling): the household's
+    forecast re-dated, returned without changing the state — or None when the run must be recorded.
+
+    It is implied only when the forecast serves the period, nothing was instructed for it, the run is not done and
+    the outbox is empty: then the state as stored, with the period's close, determines it completely, so the
+    state need not be written. The close that publishes it records the period as closed for the partition only
+    once the broker acknowledged every implied run (agents/households.py); from then on the ledger holds its
+    lines implicitly, and :func:`settle_implied_runs` writes them in when the state is next loaded. The same
+    instructions, ids and audit records as :func:`regular_run` gives (``tests/test_implied_runs.py``)."""
+    if period in state.regular_done or state.outbox or state.ledger.entries_for({period}):
+        return None
+    fingerprint = (parameters or default_parameters()).fingerprint()
+    if not forecast.serves(state.forecast, period, fingerprint):
+        return None
+    return [(instruction, audit) for instruction, audit, _ in
+            _regular_instructions(state, period, fingerprint, forecast.redated(state.forecast, period))]
+
+
+def settle_implied_runs(state: HouseholdState, closed_months: Iterable[int]) -> bool:
+    """Record in the ledger the implied runs of the closed months (``closed_months``: every month whose close
+    completed for the household's partition); True when the state changed. A closed month the forecast covers
+    and whose regular run is not recorded was paid by an implied run: every other close of it recorded the run
+    (:func:`implied_run`). Run before anything reads the ledger or drops the forecast (a fact)."""
+    if state.forecast is None:
+        return False
+    months = forecast.implied_months(state.forecast, closed_months, state.regular_done)
+    for month in months:
+        for _, lines, _, _ in forecast.redated(state.forecast, month).values():
+            for child, component, line_month, cents in lines:
+                state.ledger.record(child, component, line_month, cents)
+        state.regular_done.add(month)
+    return bool(months)
 
 
 def _computed_parts(calc, state: HouseholdState, period: int) -> dict[str, forecast.Part]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from bench.corrections import families, first_household, state_before
+from bench.corrections import simulated_households, state_before
 from rules.parameters import default_parameters
 from rules.periods import parse_period
 from streams.events import decode_event
@@ -34,12 +34,10 @@ def replay(events, first: int, last: int, use_forecast: bool):
 def test_regular_runs_from_the_forecast_equal_the_computed_ones():
     first, last = parse_period("2023-07"), parse_period("2024-12")
     runs = served = 0
-    for events in families(160, 5, "2022-07", "2024-12"):
-        if first_household(events) is None:
-            continue
+    for household, events in simulated_households(160, 5, "2022-07", "2024-12"):
         computed = list(replay(events, first, last, use_forecast=False))
         for (month, from_forecast, output), (_, _, expected) in zip(replay(events, first, last, True), computed):
-            assert output == expected, (first_household(events), month)
+            assert output == expected, (household, month)
             runs += 1
             served += from_forecast
     assert runs > 2_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from bench.corrections import families, first_household, state_before
+from bench.corrections import simulated_households, state_before
 from rules.parameters import default_parameters
 from rules.periods import parse_period
 from streams.events import decode_event
@@ -42,11 +42,8 @@ def replay(events, first: int, last: int, shortcut: bool, counts: dict):
 def test_skipped_attendance_reports_change_nothing():
     first, last = parse_period("2023-09"), parse_period("2024-12")
     counts = {"inert": 0, "inert_with_correction": 0, "attendance": 0}
-    for events in families(200, 9, "2022-09", "2024-12"):
-        if first_household(events) is None:
-            continue
-        assert replay(events, first, last, True, counts) == replay(events, first, last, False, counts), \
-            first_household(events)
+    for household, events in simulated_households(200, 9, "2022-09", "2024-12"):
+        assert replay(events, first, last, True, counts) == replay(events, first, last, False, counts), household
     assert counts["inert_with_correction"] == 0
     assert counts["attendance"] > 1_000
     assert counts["inert"] > counts["attendance"] // 2  # most reports change nothing
