@@ -80,13 +80,31 @@ def attendance_changes_no_amount(state: HouseholdState, event, parameters) -> bo
     return before == school_allowance.absence_bars(limit, data.unauthorised_absence_half_days)
 
 
+def childcare_report_keeps_forecast(state: HouseholdState, event, closed: tuple[int, int] | None) -> bool:
+    """Whether a childcare report leaves the household's forecast valid: a report for a closed month M (up to
+    the latest closed month L). The forecast then serves only months after L (their runs are not made yet),
+    and their lines do not change:
+
+    - the childcare supplement of a month reads that month's report only, and no other rule reads childcare
+      reports (rules/childcare.py), so no line of a month after M changes;
+    - the report makes M and M+1 change months (rules/changes.py); after L that can only be L+1 (M = L), and
+      L+1 has no childcare line now (its report would have dropped the forecast) nor in the forecast: the
+      forecast serves L+1 only when the month F it was made for had no report then (F+1 would have been a
+      change month), and a report that came later is not in the lines it keeps.
+
+    The report still corrects month M (:func:`correct`). ``tests/test_forecast.py`` compares every re-dated run
+    with the computed one."""
+    return (event.type == "childcare.attendance" and state.forecast is not None and closed is not None
+            and parse_period(event.data.month) <= closed[1])
+
+
 def fold_and_correct(state: HouseholdState, event, raw: bytes | None, closed: tuple[int, int] | None,
                      parameters=None) -> tuple[Outcome, list[tuple[dict, dict]]]:
     """Fold one fact into the state and, when it was accepted, correct the closed months it changes."""
     parameters = parameters or default_parameters()
     inert = closed is not None and event.type == "education.attendance" and attendance_changes_no_amount(
         state, event, parameters)
-    outcome = state.add_fact(event, raw, changes_lines=not inert)
+    outcome = state.add_fact(event, raw, changes_lines=not (inert or childcare_report_keeps_forecast(state, event, closed)))
     if outcome is not Outcome.ACCEPTED or inert:
         return outcome, []
     return outcome, correct(state, event, closed, parameters)
