@@ -71,12 +71,13 @@ def register(engine: Engine, send_link) -> None:
                         pending.pop(household, None)
         return callback
 
-    async def send_instruction(instruction: dict, trace: dict):
-        """Send an instruction's audit record, then the instruction to its payer topic (counted); returns the
-        instruction's delivery future."""
-        await engine.send(audit, trace["trace_id"].encode(), orjson.dumps(trace))
-        delivery = await engine.send(names.PAYMENT_TOPICS[instruction["payer"]],
-                                     instruction["household_id"].encode(), orjson.dumps(instruction))
+    async def send_instruction(instruction: dict, trace: dict) -> asyncio.Future:
+        """Send an instruction's audit record, then the instruction to its payer topic (counted); returns a
+        future done when the broker acknowledged both (failed when either failed)."""
+        traced = await engine.send(audit, trace["trace_id"].encode(), orjson.dumps(trace))
+        delivery = asyncio.gather(traced, await engine.send(names.PAYMENT_TOPICS[instruction["payer"]],
+                                                            instruction["household_id"].encode(),
+                                                            orjson.dumps(instruction)))
         metrics.INSTRUCTIONS.labels(instruction["payer"], instruction["kind"]).inc()
         for line in instruction["lines"]:
             cents = line["amount_cents"]
