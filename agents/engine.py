@@ -127,6 +127,7 @@ def build_engine(settings: Settings, *, embedded: bool) -> Engine:
         "value_serializer": "raw",
         "consumer_auto_offset_reset": "earliest",
         **RUNTIME_TUNING,
+        "producer_compression_type": settings.compression_type,
         **faust_app_settings(embedded, replication_factor=settings.replication_factor),
     }
     if (credentials := settings.faust_credentials()) is not None:

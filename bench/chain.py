@@ -36,6 +36,7 @@ from bench.naive import naive_rate
 from cli.runtime import WorkerProcess, input_topics
 from cli.simulate import route
 from cli.verify import collect, verify_topics
+from config.settings import Settings
 from rules.periods import parse_period, period_text
 from sim.population import SimulationConfig
 from sim.timeline import write_jsonl
@@ -129,7 +130,7 @@ class Replay:
         from aiokafka import AIOKafkaProducer
 
         self.producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=5,
-                                         max_batch_size=256 * 1024)
+                                         max_batch_size=256 * 1024, compression_type=Settings().compression_type)
         await self.producer.start()
         return self
 

@@ -160,7 +160,7 @@ def run_produce(args) -> int:
         print(f"error: no such file: {path}", file=sys.stderr)
         return 2
     sent, unroutable = asyncio.run(produce_file(settings.kafka_bootstrap, path,
-                                                lambda m: print(m, file=sys.stderr), settings.aiokafka_security()))
+                                                lambda m: print(m, file=sys.stderr), settings.producer_options()))
     print(f"{sent} records sent and acknowledged; {unroutable} line(s) could not be routed")
     return 0
 
@@ -185,7 +185,7 @@ def run_close_period(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     settings = load_settings()
-    asyncio.run(publish_close(settings.kafka_bootstrap, args.period, settings.aiokafka_security()))
+    asyncio.run(publish_close(settings.kafka_bootstrap, args.period, settings.producer_options()))
     print(f"period {args.period} closed")
     return 0
 

@@ -52,7 +52,7 @@ def run(args) -> int:
         settings = load_settings()
         lines = generate_lines(config) if args.by_household else generate_timeline_lines(config)
         records = ((*route(line.rstrip(b"\r\n")), line.rstrip(b"\r\n")) for line in lines)
-        sent = asyncio.run(send_records(settings.kafka_bootstrap, records, settings.aiokafka_security(),
+        sent = asyncio.run(send_records(settings.kafka_bootstrap, records, settings.producer_options(),
                                         lambda n: print(f"  {n} records sent", file=sys.stderr, flush=True)))
         counts = {"lines": sent, "topic": "src.*", "bootstrap": settings.kafka_bootstrap}
     else:

@@ -298,20 +298,22 @@ def test_run_forever_stops_on_signal(sig):
             proc.wait()
 
 
-def test_true_end_offsets_corrects_listoffsets(broker):
-    """The defect and its correction at aiokafka level: 100 records in one batch."""
+@pytest.mark.parametrize("compression", [None, "zstd", "lz4"])
+def test_true_end_offsets_corrects_listoffsets(broker, compression):
+    """The defect and its correction at aiokafka level: 100 records in one batch (compressed or not)."""
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
     from streams.broker_compat import true_end_offsets
 
-    ensure_topics(broker.bootstrap, {"eo": 1})
-    tp = TopicPartition("eo", 0)
+    topic = f"eo-{compression}"
+    ensure_topics(broker.bootstrap, {topic: 1})
+    tp = TopicPartition(topic, 0)
 
     async def scenario():
-        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=100)
+        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=100, compression_type=compression)
         await producer.start()
         try:
-            futures = [await producer.send("eo", b"x", partition=0) for _ in range(100)]  # one batch
+            futures = [await producer.send(topic, b"x", partition=0) for _ in range(100)]  # one batch
             await asyncio.gather(*futures)
         finally:
             await producer.stop()
@@ -425,8 +427,12 @@ def test_stock_faust_rocksdb_loses_options_on_reopen(tmp_path):
     assert lost
 
 
-def test_faust_table_recovers_exactly_from_changelog(broker, tmp_path):
-    result = run_recovery_scenario(broker, tmp_path, compat=True)
+@pytest.mark.parametrize("compression", [None, "zstd"])
+def test_faust_table_recovers_exactly_from_changelog(broker, tmp_path, compression):
+    """Also with the engine's compressed batches (config.settings.compression): the broker stores a compressed
+    batch as it came, so its end-offset defect and the correction must hold for those too."""
+    result = run_recovery_scenario(broker, tmp_path, compat=True, app_id=f"gp-it-recovery-{compression}",
+                                   extra={**SCENARIO_SETTINGS, "producer_compression_type": compression})
     expected = _expected()
     assert result.processed_table == expected
     assert result.recovered_table == expected, {
