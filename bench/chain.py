@@ -225,10 +225,15 @@ async def latency_phase(replay: Replay, events: list[bytes], rate: float) -> dic
 
 
 def latencies_ms(sources, payments, event_ids: set[str]) -> list[float]:
+    """Milliseconds from each of the late records ``event_ids`` (on its source topic) to the instruction it caused.
+    The source topic also holds the simulator's invalid records (no JSON, no event id): those are passed over."""
     sent_at = {}
     for record in sources:
         if record.topic == "src.childcare" and b'"childcare.attendance"' in record.value:
-            event_id = orjson.loads(record.value)["event_id"]
+            try:
+                event_id = orjson.loads(record.value).get("event_id")
+            except (orjson.JSONDecodeError, AttributeError):
+                continue
             if event_id in event_ids:
                 sent_at[event_id] = record.timestamp
     result = []
