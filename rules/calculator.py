@@ -327,9 +327,8 @@ class Calculator:
             self._household_periods.clear()
         return result
 
-    def _with_school_bonus(self, household_id: str, month: int, june: list[Entitlement]) -> list[Entitlement]:
-        """July with the facts of June: June's lines re-dated, with each entitled child's school bonus after its
-        last line (school_bonus follows every monthly component June can have)."""
+    def school_bonus_lines(self, household_id: str, month: int) -> dict[str, Entitlement]:
+        """The school bonus line of each entitled child of the household in ``month`` (a July), by INSZ."""
         hm = self.household_month(household_id, month)
         bonus: dict[str, Entitlement] = {}
         for child, place_source in hm.children:
@@ -338,6 +337,12 @@ class Calculator:
                 line = school_bonus.compute(cm)
                 if line is not None and line.amount_cents:
                     bonus[child.insz] = line
+        return bonus
+
+    def _with_school_bonus(self, household_id: str, month: int, june: list[Entitlement]) -> list[Entitlement]:
+        """July with the facts of June: June's lines re-dated, with each entitled child's school bonus after its
+        last line (school_bonus follows every monthly component June can have)."""
+        bonus = self.school_bonus_lines(household_id, month)
         lines: list[Entitlement] = []
         for i, line in enumerate(june):
             lines.append(line.in_month(month))

@@ -7,9 +7,11 @@ facts by month: the payer choice and the designated receiver, from the month the
 So a regular run that computes month P also keeps, in the household state, a *forecast*: the lines it
 instructed with their traces (the audit lines) and payment details, and the last month ``until`` they hold
 for — every month after P up to ``until`` is neither a change month of the household nor a month in which a
-payer choice or a designated receiver takes effect. The regular run of a later month up to ``until`` re-dates
-them instead of building the household's situation and computing it: the same instructions, ids and audit
-records as a computation would give (``tests/test_forecast.py`` checks this over a simulated population).
+payer choice or a designated receiver takes effect, except a July and an August in which no fact changes: July
+is June with the school bonus (the forecast keeps the bonus lines, computed when it is made), August is June
+(rules.changes.month_with_same_facts). The regular run of a later month up to ``until`` re-dates them instead
+of building the household's situation and computing it: the same instructions, ids and audit records as a
+computation would give (``tests/test_forecast.py`` checks this over a simulated population).
 
 A forecast holds only while nothing it was made from changes: every accepted fact drops it
 (:meth:`tables.household.HouseholdState.add_fact`), it names the parameters it was computed with (their
@@ -18,7 +20,10 @@ pays what is due, less what was instructed: with nothing instructed, exactly the
 """
 from __future__ import annotations
 
-from rules import changes
+from collections.abc import Callable
+
+from rules import changes, school_bonus
+from rules.calculator import COMPONENTS
 from rules.payment import PaymentDetails
 from rules.periods import allocation_year_start, period_text
 
@@ -27,8 +32,14 @@ from rules.periods import allocation_year_start, period_text
 Part = tuple[PaymentDetails, list[tuple], list[dict], list[str]]
 
 
-def last_month_alike(calc, household_id: str, month: int) -> int:
-    """The last month from ``month`` on whose lines and payment details are those of ``month`` re-dated."""
+def _span(calc, household_id: str, month: int) -> tuple[int, int | None]:
+    """The last month from ``month`` on whose lines and payment details are those of ``month`` re-dated, but for
+    the school bonus; and the July among them that adds the school bonus, or None.
+
+    Nothing of the household changes up to the month before its next change month. July and August are change
+    months every year, but the calculator knows two of their cases (rules.changes.only_school_bonus_added and
+    month_with_same_facts): a July in which no fact changes has the lines of June and the school bonus, and an
+    August in which no fact changes, after such a July, has the lines of June."""
     months = changes.household_months(calc, household_id, [allocation_year_start(month)])
     file = calc.situation.households.get(household_id)
     if file is not None:
@@ -36,14 +47,30 @@ def last_month_alike(calc, household_id: str, month: int) -> int:
     until = month
     while not changes.is_change_month(until + 1, months):  # every July is one: at most eleven steps
         until += 1
-    return until
+    july = None
+    if (until + 1) % 12 == 6 and until + 1 not in months:
+        july = until = until + 1
+    if until % 12 == 6 and until not in months and until + 1 not in months:
+        until += 1
+    return until, july
 
 
-def make(parts: dict[str, Part], month: int, until: int, fingerprint: str) -> dict:
-    """The forecast of a regular run of ``month`` (its parts as made), as stored in the household state."""
-    return {"month": month, "until": until, "parameters": fingerprint,
-            "parts": [[name, details.payer, details.receiver, details.iban, list(details.sources), sources,
-                       explanations] for name, (details, _, explanations, sources) in parts.items()]}
+def make(calc, household_id: str, parts: dict[str, Part], month: int, fingerprint: str,
+         explain: Callable[[object], dict]) -> dict:
+    """The forecast of a regular run of ``month`` (its parts as made), as stored in the household state;
+    ``explain`` gives the audit line of a line due in full (for the school bonus of a July it serves)."""
+    until, july = _span(calc, household_id, month)
+    document = {"month": month, "until": until, "parameters": fingerprint,
+                "parts": [[name, details.payer, details.receiver, details.iban, list(details.sources), explanations]
+                          for name, (details, _, explanations, _) in parts.items()]}
+    if july is not None:
+        bonus = calc.school_bonus_lines(household_id, july)
+        children = {line["child"] for line in parts[""][2]} if "" in parts else set()
+        if bonus.keys() <= children:  # (else July is computed in full, as the calculator does)
+            document["school_bonus"] = [explain(bonus[child]) for child in sorted(bonus)]
+        else:
+            document["until"] = july - 1
+    return document
 
 
 def serves(forecast: dict | None, month: int, fingerprint: str) -> bool:
@@ -59,12 +86,20 @@ def implied_months(forecast: dict, closed_months, regular_done: set[int]) -> lis
 
 
 def redated(forecast: dict, month: int) -> dict[str, Part]:
-    """The parts of the forecast's regular run for ``month`` (one the forecast serves)."""
+    """The parts of the forecast's regular run for ``month`` (one the forecast serves): its lines without the
+    school bonus, with the school bonus of the July it serves, in the order a computed run gives (child,
+    component)."""
     period = period_text(month)
+    bonus = forecast.get("school_bonus", ()) if month % 12 == 6 else ()
     parts: dict[str, Part] = {}
-    for name, payer, receiver, iban, payment_sources, sources, explanations in forecast["parts"]:
-        lines = [{**line, "period": period} for line in explanations]
+    for name, payer, receiver, iban, payment_sources, explanations in forecast["parts"]:
+        kept = [line for line in explanations if line["component"] != school_bonus.COMPONENT]
+        if name == "" and bonus:
+            kept = sorted([*kept, *bonus], key=lambda line: (line["child"], COMPONENTS.index(line["component"])))
+        if not kept:
+            continue
+        lines = [{**line, "period": period} for line in kept]
         parts[name] = (PaymentDetails(payer, receiver, iban, tuple(payment_sources)),
                        [(line["child"], line["component"], month, line["amount_cents"]) for line in lines],
-                       lines, sources)
+                       lines, [source for line in lines for source in line["source_events"]])
     return parts

@@ -152,8 +152,8 @@ def regular_run(state: HouseholdState, period: int, parameters=None) -> list[tup
     else:
         calc = state.calculator(parameters)
         parts = _computed_parts(calc, state, period)
-        state.forecast = forecast.make(parts, period, forecast.last_month_alike(calc, state.household_id, period),
-                                       fingerprint) if nothing_instructed else None
+        state.forecast = forecast.make(calc, state.household_id, parts, period, fingerprint,
+                                       _explain_in_full) if nothing_instructed else None
     state.regular_done.add(period)
     return [_record(state, instruction, audit, lines)
             for instruction, audit, lines in _regular_instructions(state, period, fingerprint, parts)]
@@ -271,6 +271,11 @@ def _explain(line, key, difference: int, already: int) -> dict:
                 "previously_instructed_cents": already, "now_due_cents": 0}
     return {**line.explanation(), "amount_cents": difference, "now_due_cents": line.amount_cents,
             "previously_instructed_cents": already}
+
+
+def _explain_in_full(line) -> dict:
+    """The audit line of a line due in full, nothing instructed before."""
+    return _explain(line, (line.child, line.component, line.month), line.amount_cents, 0)
 
 
 def _record(state: HouseholdState, instruction: dict, audit: dict, lines: list[tuple]) -> tuple[dict, dict]:
