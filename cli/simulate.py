@@ -6,8 +6,8 @@
 
 The records come in arrival order (``recorded_at``; re-sends and invalid records when they arrive), as a replay
 would deliver them; ``--by-household`` writes them household by household instead (faster, same records).
-Memory does not grow with ``--households`` (see ``sim/timeline.py``). The model and its defaults are documented
-in ``sim/population.py``.
+Memory does not grow with ``--households`` (see ``sim/timeline.py``). The model is documented in
+``sim/population.py``, the defaults and their public basis in ``sim/config.py``.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Synthetic Flemish population and its source events (contract v1 §2/§3), deterministic and streaming.
 
-- :class:`sim.population.SimulationConfig` — size, seed, span, fault rates and the demographic rates.
+- :class:`sim.config.SimulationConfig` — size, seed, span, fault rates and the demographic rates.
 - :func:`generate_events` — household by household: dicts (valid events, duplicates) and ``bytes`` (invalid
   records, to be written as they are).
 - :func:`generate_timeline` — the same items, globally ordered by arrival time (bounded-memory external merge).

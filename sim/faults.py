@@ -38,7 +38,7 @@ import random
 
 import orjson
 
-from sim.population import DAY
+from sim.dates import DAY
 from streams.identifiers import is_valid_insz, normalize_iban
 
 DATE_FIELDS = ("birth_date", "date_of_death", "from_date", "to_date", "as_of", "valid_from", "valid_to")

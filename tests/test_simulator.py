@@ -204,7 +204,7 @@ def test_realistic_family_shares(population):
     births = sum(1 for e in population if e["type"] == "person.born") / households * 1000
     assert 50 < births < 90  # per 1000 families per year (Flanders: ≈ 60 000 births / 0.95 M families)
     transitional = sum(1 for e in entitled if e["data"].get("legacy_group")) / len(entitled)
-    assert 0.65 < transitional < 0.82  # by birth year in 2024 (see the sim.population docstring)
+    assert 0.65 < transitional < 0.82  # by birth year in 2024 (see the sim.config docstring)
 
 
 def test_payer_market_shares(population):
