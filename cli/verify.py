@@ -146,12 +146,14 @@ async def collect(bootstrap: str, only=tuple(TOPIC_GROUPS), client: dict | None 
 
 
 def verify_topics(topics: dict[str, list], events: Path | None = None) -> VerifyReport:
+    """The report on the records of :func:`collect`. The source and DLQ records are taken out of ``topics`` once
+    folded (a year of 100 000 households: 2.5 million records); the control and payment records stay."""
     started = time.monotonic()
-    store, dlq = accepted_events(topics["sources"], topics["dlq"])
+    store, dlq = accepted_events(topics.pop("sources"), topics.pop("dlq"))
     if events is not None:
         store = events_from_file(events)
     periods = closed_periods(topics["control"])
-    ledger = check([record.value for record in topics["payments"]], Calculator.from_events(store), periods)
+    ledger = check((record.value for record in topics["payments"]), Calculator.from_events(store), periods)
     return VerifyReport(periods, dlq, ledger, time.monotonic() - started)
 
 

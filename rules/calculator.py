@@ -15,7 +15,7 @@ batch of months) computes each period once and re-dates its lines for the other 
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from rules import (age_supplement, basic, basic_transitional, care, changes, childcare, entitlement, family_income,
                    foster, orphan, preschool, regime, school_allowance, school_bonus, social, social_transitional,
@@ -304,10 +304,15 @@ class Calculator:
 
         A month with the same facts as an earlier month of the batch (:mod:`rules.changes`: mostly the month
         before, when it is not a change month of the household) gets the lines of that month, re-dated."""
+        return list(self.each_entitlement(months, households))
+
+    def each_entitlement(self, months: Iterable[int], households: Iterable[str] | None = None
+                         ) -> Iterator[Entitlement]:
+        """:meth:`entitlements` one household at a time, for a batch over a whole population: only the lines of
+        the household in progress are kept (``verify`` at 100 000 households over a year: ~9 million lines)."""
         household_ids = sorted(households if households is not None else self.situation.members_ever)
         months = list(months)
         years = sorted({allocation_year_start(month) for month in months})
-        result: list[Entitlement] = []
         for household_id in household_ids:
             change_months = changes.household_months(self, household_id, years)
             done: dict[int, list[Entitlement]] = {}
@@ -319,13 +324,13 @@ class Calculator:
                     lines = self._with_school_bonus(household_id, month, done[month - 1])
                 else:
                     lines = self.household_entitlements(household_id, month)
-                result.extend(lines)
                 done[month] = lines
             # Its household-months served this household's months (and its children's school allowance): drop
             # them, so that a batch over a whole population does not keep them all.
             self._household_months.clear()
             self._household_periods.clear()
-        return result
+            for month in months:
+                yield from done[month]
 
     def school_bonus_lines(self, household_id: str, month: int) -> dict[str, Entitlement]:
         """The school bonus line of each entitled child of the household in ``month`` (a July), by INSZ."""
