@@ -313,6 +313,15 @@ def _scenarios() -> list[tuple[str, list[tuple[str, str]], str, list[tuple[str, 
     ]
 
 
+def _promtool_test(promtool: str, test_file: Path, rules_file: Path, tests: list[dict]) -> None:
+    """``promtool test rules`` on ``tests`` (synthetic series and expected samples) against ``rules_file``."""
+    test_file.write_text(yaml.safe_dump({"rule_files": [str(rules_file)], "evaluation_interval": "1m",
+                                         "tests": tests}, sort_keys=False))
+    result = subprocess.run([promtool, "test", "rules", str(test_file)], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, textwrap.shorten(result.stdout + result.stderr, 4000)
+
+
 def test_alert_expressions_on_synthetic_series(tmp_path):
     promtool = _promtool()
     exprs = {rule["alert"]: rule["expr"] for rule in _alert_rules()}
@@ -324,12 +333,7 @@ def test_alert_expressions_on_synthetic_series(tmp_path):
             "promql_expr_test": [{"expr": exprs[alert], "eval_time": at,
                                   "exp_samples": [{"labels": labels, "value": value} for labels, value in expected]}],
         })
-    test_file = tmp_path / "alerts_test.yml"
-    test_file.write_text(yaml.safe_dump({"rule_files": [str(ALERTS)], "evaluation_interval": "1m",
-                                         "tests": tests}, sort_keys=False))
-    result = subprocess.run([promtool, "test", "rules", str(test_file)], capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, textwrap.shorten(result.stdout + result.stderr, 4000)
+    _promtool_test(promtool, tmp_path / "alerts_test.yml", ALERTS, tests)
 
 
 _GRAFANA_VALUES = {"$__rate_interval": "1m", "$__interval": "1m", "$__range": "1h", "$instance": ".*"}
@@ -380,9 +384,4 @@ def test_dashboard_expressions_parse_and_compute(tmp_path):
               "exp_samples": [{"labels": '{payer="FONS"}', "value": 54},              # (6000 - 600) cents
                               {"labels": '{payer="INFINO"}', "value": 60}]}]},        # no recoveries at all
     ]
-    test_file = tmp_path / "dashboard_test.yml"
-    test_file.write_text(yaml.safe_dump({"rule_files": [str(rules_file)], "evaluation_interval": "1m",
-                                         "tests": tests}, sort_keys=False))
-    result = subprocess.run([promtool, "test", "rules", str(test_file)], capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, textwrap.shorten(result.stdout + result.stderr, 4000)
+    _promtool_test(promtool, tmp_path / "dashboard_test.yml", rules_file, tests)
