@@ -47,12 +47,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sim.dates import DAY, format_instant
 from sim.config import SimulationConfig
 from sim.family import Household
 from sim.world import World
 
-__all__ = ["DAY", "SimulationConfig", "format_instant", "generate_events", "household_blocks"]
+__all__ = ["SimulationConfig", "generate_events", "household_blocks"]  # SimulationConfig re-exported for its callers
 
 
 def household_blocks(config: SimulationConfig, stats: dict | None = None

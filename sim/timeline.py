@@ -20,7 +20,8 @@ from pathlib import Path
 
 import orjson
 
-from sim.population import SimulationConfig, format_instant, generate_events, household_blocks
+from sim.dates import format_instant
+from sim.population import SimulationConfig, generate_events, household_blocks
 
 BLOCK_HOUSEHOLDS = 2_000  # ≈ 50 000 lines (≈ 20 MB) per year of span
 MAX_OPEN_RUNS = 64

@@ -17,20 +17,12 @@ import os
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-COMPOSE = ROOT / "docker-compose.yml"
-DOCKERFILE = ROOT / "Dockerfile"
-PROMETHEUS = ROOT / "deploy" / "prometheus" / "prometheus.yml"
-ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
-DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "groeipakket.json"
-PROVISIONING = ROOT / "deploy" / "grafana" / "provisioning"
-TOPICS_SCRIPT = ROOT / "deploy" / "kafka" / "create-topics.sh"
-SECURITY = ROOT / "SECURITY.md"
+from tests.deploy_paths import (ALERTS, COMPOSE, DASHBOARD, DOCKERFILE, PROMETHEUS, PROVISIONING, ROOT, SECURITY,
+                                TOPICS_SCRIPT)
 
 # Variables the compose file requires (${VAR:?...}); everything else has a default.
 COMPOSE_ENV = {"GROEIPAKKET_PSEUDONYM_KEY": "test-only-pseudonym-key", "GRAFANA_ADMIN_PASSWORD": "test-only"}

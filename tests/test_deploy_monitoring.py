@@ -19,10 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-PROMETHEUS = ROOT / "deploy" / "prometheus" / "prometheus.yml"
-ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
-DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "groeipakket.json"
+from tests.deploy_paths import ALERTS, DASHBOARD, PROMETHEUS, ROOT
 
 
 # ---------------------------------------------------------------------------------------------------------------
