@@ -130,6 +130,9 @@ def build_engine(settings: Settings, *, embedded: bool) -> Engine:
         "producer_compression_type": settings.compression_type,
         **faust_app_settings(embedded, replication_factor=settings.replication_factor),
     }
+    if settings.group_session_timeout is not None:
+        app_settings["broker_session_timeout"] = settings.group_session_timeout
+        app_settings["broker_heartbeat_interval"] = settings.group_session_timeout / 4
     if (credentials := settings.faust_credentials()) is not None:
         app_settings["broker_credentials"] = credentials
     app = engine.app = faust.App(settings.app_id, **app_settings)
@@ -143,7 +146,7 @@ def build_engine(settings: Settings, *, embedded: bool) -> Engine:
                                   options=block_cache)
     setup_prometheus_sensors(app, pattern="/metrics", name_prefix="groeipakket_faust")  # + our own metrics
     faust_monitor.install(app, prefix="groeipakket_faust")  # same metrics, no per-record label look-ups
-    from agents import gauges, households, ingest, periods, routing, web
+    from agents import gauges, households, ingest, pauses, periods, routing, web
 
     engine.households_held = gauges.HouseholdsHeld()
     router = routing.Router(engine)
@@ -152,6 +155,7 @@ def build_engine(settings: Settings, *, embedded: bool) -> Engine:
     households.register(engine, router.send_link)
     periods.register(engine)
     gauges.register(engine)
+    pauses.register(engine)  # event-loop lag and collector pauses (a blocked worker loses its partitions)
     web.register(engine)  # the explanation API, only when GROEIPAKKET_API_ENABLED
     return engine
 

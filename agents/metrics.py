@@ -25,3 +25,8 @@ CHILDREN_PAID = Gauge("groeipakket_children_paid", "Children with a line in the 
                       ["partition"])
 CONSUMER_LAG = Gauge("groeipakket_consumer_lag_records",
                      "Records between the committed offset and the high watermark, per input topic", ["topic"])
+EVENT_LOOP_LAG = Histogram("groeipakket_event_loop_lag_seconds",
+                           "How much later than asked a short sleep of the worker's event loop woke up",
+                           buckets=(0.01, 0.05, 0.1, 0.5, 1, 2, 4, 10, 30))
+GC_PAUSE = Histogram("groeipakket_gc_pause_seconds", "Duration of a collection of the cycle collector",
+                     ["generation"], buckets=(0.001, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10))

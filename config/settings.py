@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     # level 9, 4x slower than zstd here (README "Figures"). "none": off.
     compression: Literal["zstd", "lz4", "snappy", "gzip", "none"] = "zstd"
     log_level: str = "warning"
+    # The consumer group session of the worker, in seconds (heartbeat a quarter of it). None: the broker kind's
+    # default (4 s on the embedded broker, for its slow first join; Faust's 60 s on Kafka). A worker whose process
+    # stands still longer than this loses its partitions (a rebalance: exact, but the work is done again);
+    # groeipakket_event_loop_lag_seconds shows how long it stands still (agents/pauses.py).
+    group_session_timeout: float | None = Field(None, ge=2.0, le=300.0)
     # The worker's asyncio event loop. uvloop (libuv) runs the same coroutines with less overhead per callback;
     # a worker dispatches several callbacks per Kafka message, so this is CPU per record (README "Figures").
     # "asyncio" is the standard library's loop (also the fallback where uvloop is not installed).

@@ -209,6 +209,8 @@ REQUIRED_ALERTS = {
     "GroeipakketDLQGrowing": {"groeipakket_rejected_records_total"},
     "GroeipakketRecoveryRunningLong": {"groeipakket_faust_total_rebalances_recovering"},
     "GroeipakketNoRegularRunAfterClose": {"groeipakket_last_closed_period_index", "groeipakket_instructions_total"},
+    "GroeipakketWorkerBlocked": {"groeipakket_event_loop_lag_seconds_count",
+                                 "groeipakket_event_loop_lag_seconds_bucket"},
 }
 
 
@@ -277,6 +279,13 @@ def _scenarios() -> list[tuple[str, list[tuple[str, str]], str, list[tuple[str, 
         (f"groeipakket_faust_total_rebalances_recovering{{{W2}}}", "1x20"),
         (f"groeipakket_faust_total_events_total{{{W2}}}", "0+50x20"),               # gauge drifted, processing
     ]
+    lag = "groeipakket_event_loop_lag_seconds"
+    blocked = [
+        (f"{lag}_count{{{W1}}}", "0+240x9 2403"),
+        (f'{lag}_bucket{{le="2.0", {W1}}}', "0+240x10"),
+        (f"{lag}_count{{{W2}}}", "0+240x10"),
+        (f'{lag}_bucket{{le="2.0", {W2}}}', "0+240x10"),
+    ]
     closed = (f'{LAST_CLOSED}{{partition="0", {W1}}}', "24290x209 24291x30")      # period closed at 210 min
     unchanged = (f'{LAST_CLOSED}{{partition="0", {W1}}}', "24290x240")
     correction = (f'groeipakket_instructions_total{{kind="correction", payer="FONS", {W1}}}', "0+1x240")
@@ -295,6 +304,8 @@ def _scenarios() -> list[tuple[str, list[tuple[str, str]], str, list[tuple[str, 
         ("GroeipakketDLQRatioHigh", dlq, "30m", [('{topic="src.tax"}', 0.5), ('{topic="src.payer"}', 1)]),
         ("GroeipakketInternalErrors", dlq, "30m", [('{topic="src.payer"}', 15)]),
         ("GroeipakketRecoveryRunningLong", recovery, "20m", [('{instance="worker-1:6066"}', 1)]),
+        # worker-1's loop woke up late once by more than 2 s (three samples above 2 s in a count of 2400 + 3).
+        ("GroeipakketWorkerBlocked", blocked, "10m", [('{instance="worker-1:6066"}', 3)]),
         # No regular instruction after the close (corrections do not count): fires.
         ("GroeipakketNoRegularRunAfterClose", [closed, correction, (REGULAR, "10x240"), (REGULAR_CREATED, "0x240")],
          "240m", [("{}", 1)]),
