@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import orjson
+from faust import current_event
 
 from agents.engine import stored
 from tables.household import RECORDS, HouseholdState, records_prefix
@@ -74,10 +75,21 @@ class HouseholdTable:
         """The state of a head read back; its facts are read when first needed."""
         return HouseholdState.read(raw, lambda: self.fact_entries(household))
 
+    def _partition_dbs(self) -> list:
+        """The partition DBs that can hold a household of the current message: the message's own partition (a
+        household's records are written there, as Faust's ``get`` reads them); every DB outside a message (the
+        outbox timer). One seek instead of one per partition of the worker: 10 % of a September close's samples
+        were these seeks (py-spy, 20 000 households, one worker holding four partitions)."""
+        dbs = self.table.data._dbs
+        event = current_event()
+        if event is not None and event.message.partition in dbs:
+            return [dbs[event.message.partition]]
+        return list(dbs.values())
+
     def fact_entries(self, household: str) -> list[bytes]:
         prefix = self._encoded_prefix(records_prefix(household))
         entries: list[bytes] = []
-        for db in list(self.table.data._dbs.values()):
+        for db in self._partition_dbs():
             for key, value in db.items(from_key=prefix):
                 if not key.startswith(prefix):
                     break
