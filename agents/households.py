@@ -210,6 +210,7 @@ def register(engine: Engine, send_link) -> None:
             if run is None:
                 record_run(state, period, months, children)
                 await publish(state)
+                cache.let_go(household, state)  # freed now, not by the cycle collector (HouseholdState.release)
                 continue
             if settled:  # acknowledged entries dropped: written (with the implied runs so far)
                 settle_implied_runs(state, months)
@@ -218,6 +219,7 @@ def register(engine: Engine, send_link) -> None:
             for instruction, trace in run:
                 children.update(line["child"] for line in instruction["lines"])
                 implied.append((household, await send_instruction(instruction, trace)))
+            cache.let_go(household, state)
         failed = sorted({household for household, delivery in implied if not await delivered(delivery)})
         for household in failed:
             log.error("an implied run of %s was not delivered: recorded in the outbox", record.value.decode())
@@ -225,6 +227,7 @@ def register(engine: Engine, send_link) -> None:
             settle_outbox(state)
             record_run(state, period, months, children)
             await publish(state)
+            cache.let_go(household, state)
         if children:  # a repeated close makes no new run: keep the figure of the first
             metrics.CHILDREN_PAID.labels(str(partition)).set(len(children))
         closed = states.record_close(partition, period)
@@ -287,4 +290,6 @@ def register(engine: Engine, send_link) -> None:
         for household, waiting in list(pending.items()):
             if waiting and now - min(waiting.values()) < RESEND_AFTER:
                 continue  # in flight: its acknowledgement is still to come
-            await publish(load(household, keep=False))
+            state = load(household, keep=False)
+            await publish(state)
+            cache.let_go(household, state)

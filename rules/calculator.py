@@ -224,6 +224,14 @@ class Calculator:
             rules = self._rules[child.insz] = tuple(m for m in MONTHLY_RULES if m.applies_to(self, child))
         return rules
 
+    def forget_household_months(self) -> None:
+        """Drop the household-months computed so far (a cache: they are made again when asked for). A
+        household-month refers to its calculator (``HouseholdMonth.calc``), so the two form reference cycles:
+        after this, reference counting frees a calculator that is no longer used, with its situation and
+        caches, at once, instead of leaving it to the cycle collector (see HouseholdState.release)."""
+        self._household_months.clear()
+        self._household_periods.clear()
+
     def household_month(self, household_id: str, month: int) -> HouseholdMonth:
         key = (household_id, month)
         hm = self._household_months.get(key)
@@ -327,8 +335,7 @@ class Calculator:
                 done[month] = lines
             # Its household-months served this household's months (and its children's school allowance): drop
             # them, so that a batch over a whole population does not keep them all.
-            self._household_months.clear()
-            self._household_periods.clear()
+            self.forget_household_months()
             for month in months:
                 yield from done[month]
 
