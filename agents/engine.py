@@ -128,11 +128,9 @@ def build_engine(settings: Settings, *, embedded: bool) -> Engine:
         "consumer_auto_offset_reset": "earliest",
         **RUNTIME_TUNING,
         "producer_compression_type": settings.compression_type,
-        **faust_app_settings(embedded, replication_factor=settings.replication_factor),
+        **faust_app_settings(embedded, replication_factor=settings.replication_factor,
+                             session_timeout=settings.group_session_timeout),
     }
-    if settings.group_session_timeout is not None:
-        app_settings["broker_session_timeout"] = settings.group_session_timeout
-        app_settings["broker_heartbeat_interval"] = settings.group_session_timeout / 4
     if (credentials := settings.faust_credentials()) is not None:
         app_settings["broker_credentials"] = credentials
     app = engine.app = faust.App(settings.app_id, **app_settings)

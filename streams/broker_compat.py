@@ -87,11 +87,13 @@ PRODUCTION_SETTINGS: dict[str, Any] = {
 }
 
 
-def faust_app_settings(embedded: bool, *, replication_factor: Optional[int] = None) -> dict[str, Any]:
+def faust_app_settings(embedded: bool, *, replication_factor: Optional[int] = None,
+                       session_timeout: Optional[float] = None) -> dict[str, Any]:
     """Faust ``App`` keyword settings for the broker kind.
 
     ``embedded=True``: the Tansu workarounds (``EMBEDDED_SETTINGS``).  ``embedded=False``: Apache Kafka
     (``PRODUCTION_SETTINGS``; *replication_factor* overrides the default of 3, e.g. 1 for a one-node dev Kafka).
+    *session_timeout* (seconds) overrides the kind's group session, with a heartbeat of a quarter of it.
     Returns a new dict each call; merge your own settings on top.
     """
     settings = dict(EMBEDDED_SETTINGS if embedded else PRODUCTION_SETTINGS)
@@ -99,6 +101,9 @@ def faust_app_settings(embedded: bool, *, replication_factor: Optional[int] = No
         if embedded and replication_factor != 1:
             raise ValueError("the embedded broker is a single node: replication_factor must be 1")
         settings["topic_replication_factor"] = replication_factor
+    if session_timeout is not None:  # the group session for either kind, the heartbeat a quarter of it
+        settings["broker_session_timeout"] = session_timeout
+        settings["broker_heartbeat_interval"] = session_timeout / 4
     return settings
 
 

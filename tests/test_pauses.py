@@ -10,14 +10,17 @@ from agents import metrics
 from agents.pauses import CollectorPauses, watch_event_loop
 
 
-def _count(histogram, **labels) -> float:
+def _sample(histogram, suffix: str, **labels) -> float:
     metric = histogram.labels(**labels) if labels else histogram
-    return next(s.value for s in metric.collect()[0].samples if s.name.endswith("_count"))
+    return next(s.value for s in metric.collect()[0].samples if s.name.endswith(suffix))
+
+
+def _count(histogram, **labels) -> float:
+    return _sample(histogram, "_count", **labels)
 
 
 def _sum(histogram, **labels) -> float:
-    metric = histogram.labels(**labels) if labels else histogram
-    return next(s.value for s in metric.collect()[0].samples if s.name.endswith("_sum"))
+    return _sample(histogram, "_sum", **labels)
 
 
 def test_a_blocked_event_loop_is_measured_and_logged(caplog):
