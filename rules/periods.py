@@ -10,7 +10,8 @@ import datetime as dt
 import re
 from functools import lru_cache
 
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])\Z")
+_SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})\Z")
 
 
 def month_of(day: dt.date) -> int:
@@ -61,9 +62,11 @@ def school_year_text(start_year: int) -> str:
     return f"{start_year}-{start_year + 1}"
 
 
+@lru_cache(maxsize=1024)
 def parse_school_year(text: str) -> int:
-    """``"2023-2024"`` → 2023; ValueError unless the second year follows the first."""
-    match = re.match(r"^(\d{4})-(\d{4})$", text or "")
+    """``"2023-2024"`` → 2023; ValueError unless the second year follows the first. (Cached: every stored
+    enrolment and attendance report is parsed again each time a household's situation is rebuilt.)"""
+    match = _SCHOOL_YEAR.match(text or "")
     if not match or int(match.group(2)) != int(match.group(1)) + 1:
         raise ValueError(f"not a school year YYYY-YYYY+1: {text!r}")
     return int(match.group(1))
