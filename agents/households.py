@@ -218,7 +218,6 @@ def register(engine: Engine, send_link) -> None:
                 for instruction, trace in run:
                     children.update(line["child"] for line in instruction["lines"])
                     implied.append((household, await send_instruction(instruction, trace)))
-            cache.let_go(household, state)  # freed now, not by the cycle collector (HouseholdState.release)
         failed = sorted({household for household, delivery in implied if not await delivered(delivery)})
         for household in failed:
             log.error("an implied run of %s was not delivered: recorded in the outbox", record.value.decode())
@@ -226,7 +225,6 @@ def register(engine: Engine, send_link) -> None:
             settle_outbox(state)
             record_run(state, period, months, children)
             await publish(state)
-            cache.let_go(household, state)
         if children:  # a repeated close makes no new run: keep the figure of the first
             metrics.CHILDREN_PAID.labels(str(partition)).set(len(children))
         closed = states.record_close(partition, period)
@@ -291,4 +289,3 @@ def register(engine: Engine, send_link) -> None:
                 continue  # in flight: its acknowledgement is still to come
             state = load(household, keep=False)
             await publish(state)
-            cache.let_go(household, state)

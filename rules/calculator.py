@@ -15,6 +15,7 @@ batch of months) computes each period once and re-dates its lines for the other 
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Iterator
 
 from rules import (age_supplement, basic, basic_transitional, care, changes, childcare, entitlement, family_income,
@@ -33,14 +34,23 @@ _MISSING = object()
 
 
 class HouseholdMonth:
-    """One household in one month: its children, the entitled ones, family size, parents and income."""
+    """One household in one month: its children, the entitled ones, family size, parents and income.
+
+    It refers to its calculator weakly: the calculator caches its household-months, and a strong reference back
+    would make every calculator a reference cycle, freed only by the cycle collector, which holds the GIL while
+    it runs. Those cycles are what made a full collection after a September close of 100 000 households take
+    3.0-3.5 s (the consumer thread's heartbeats stopped past the embedded broker's 4 s session: a rebalance).
+    Without them reference counting frees a calculator, its situation and decoded facts as soon as the
+    household state lets go of it. A household-month is therefore used while its calculator is (every caller
+    asks ``calc.household_month(...)`` and reads it at once).
+    """
 
     __slots__ = ("calc", "household_id", "month", "children", "_entitled", "_has_new_system", "parents", "_income",
                  "income_test")
 
     def __init__(self, calc: "Calculator", household_id: str, month: int,
                  same_facts_as: HouseholdMonth | None = None):
-        self.calc, self.household_id, self.month = calc, household_id, month
+        self.calc, self.household_id, self.month = weakref.proxy(calc), household_id, month
         self._income: family_income.FamilyIncome | None = None  # of the last income year asked for
         self.income_test = social.NOT_YET  # the social income test (rules.social), shared by the children's rules
         if same_facts_as is not None:  # a month with the same facts (rules.changes): the same members
@@ -225,10 +235,8 @@ class Calculator:
         return rules
 
     def forget_household_months(self) -> None:
-        """Drop the household-months computed so far (a cache: they are made again when asked for). A
-        household-month refers to its calculator (``HouseholdMonth.calc``), so the two form reference cycles:
-        after this, reference counting frees a calculator that is no longer used, with its situation and
-        caches, at once, instead of leaving it to the cycle collector (see HouseholdState.release)."""
+        """Drop the household-months computed so far (a cache: they are made again when asked for), so that a
+        batch over a whole population does not keep them all."""
         self._household_months.clear()
         self._household_periods.clear()
 

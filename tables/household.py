@@ -89,22 +89,9 @@ class HouseholdState:
         """A calculator over this household's facts (rebuilt when the facts changed)."""
         if self._calculator is None or self._calculator_version != self.facts.version or (
                 parameters is not None and self._calculator.params is not parameters):
-            self.release()  # the calculator over the earlier facts is dropped
             self._calculator = Calculator(Situation(self.facts), parameters or default_parameters())
             self._calculator_version = self.facts.version
         return self._calculator
-
-    def release(self) -> None:
-        """Drop the calculator, breaking its reference cycles (Calculator.forget_household_months), for a state
-        no longer used or whose calculator is rebuilt. Without this every household a period close computes
-        left its calculator, situation and decoded facts (~160 objects) to the cycle collector: at 100 000
-        households a full collection after the September close took 3.0-3.5 s with the GIL held, which stopped
-        the consumer thread's heartbeats past the embedded broker's 4 s session (a rebalance). The state stays
-        usable: a later calculation builds a new calculator."""
-        if self._calculator is not None:
-            self._calculator.forget_household_months()
-            self._calculator = None
-            self._calculator_version = -1
 
     # --- the table records --------------------------------------------------------------------------------
     def members(self) -> list[str]:
@@ -194,25 +181,13 @@ class StateCache:
         return state
 
     def clear(self) -> None:
-        for _, state in self._entries.values():
-            state.release()
         self._entries.clear()
-
-    def let_go(self, household_id: str, state: HouseholdState) -> None:
-        """The caller is done with ``state`` (a scan loaded it with ``keep=False``): released unless this cache
-        holds it, which keeps its calculator warm."""
-        entry = self._entries.get(household_id)
-        if entry is None or entry[1] is not state:
-            state.release()
 
     def remember(self, household_id: str, raw: bytes, state: HouseholdState, keep: bool = True) -> None:
         """The state as just written; with ``keep=False`` only an entry already held is brought up to date."""
         if not keep and household_id not in self._entries:
             return
-        replaced = self._entries.get(household_id)
-        if replaced is not None and replaced[1] is not state:
-            replaced[1].release()
         self._entries[household_id] = (raw, state)
         self._entries.move_to_end(household_id)
         while len(self._entries) > self.capacity:
-            self._entries.popitem(last=False)[1][1].release()
+            self._entries.popitem(last=False)

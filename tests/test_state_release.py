@@ -1,6 +1,6 @@
-"""A household state's calculator forms reference cycles (a household-month refers to its calculator); a state
-that is done with is released (HouseholdState.release), so that reference counting frees it at once instead of
-the cycle collector in one long pause (agents/pauses.py). The state cache releases what it lets go."""
+"""A household state's calculator forms no reference cycle (a household-month refers to its calculator weakly),
+so reference counting frees a calculator, its situation and decoded facts as soon as nothing uses it, instead of
+the cycle collector in one long pause with the GIL held (agents/pauses.py: the September rebalance)."""
 from __future__ import annotations
 
 import gc
@@ -9,10 +9,14 @@ import weakref
 import orjson
 import pytest
 
+from bench.corrections import simulated_households, state_before
+from rules.calculator import Calculator
+from rules.parameters import default_parameters
 from rules.periods import parse_period
+from rules.situation import Situation
 from streams.events import decode_event
 from tables.household import StateCache
-from tables.settlement import regular_run
+from tables.settlement import fold_and_correct, regular_run
 from tests.test_settlement import family, state_of
 
 
@@ -33,33 +37,23 @@ def no_automatic_collection():
         gc.enable()
 
 
-def test_a_computed_state_left_alone_is_cyclic_garbage(no_automatic_collection):
+def test_a_computed_state_left_alone_is_freed_by_reference_counting(no_automatic_collection):
     state = computed_state()
+    assert state._calculator._household_months  # it did cache household-months (which refer back to it)
     calculator = weakref.ref(state._calculator)
     del state
-    assert calculator() is not None  # only the cycle collector can free it
-    assert gc.collect() > 0 and calculator() is None
-
-
-def test_a_released_state_is_freed_by_reference_counting(no_automatic_collection):
-    state = computed_state()
-    calculator = weakref.ref(state._calculator)
-    state.release()
     assert calculator() is None
-    del state
     assert gc.collect() == 0
 
 
-def test_a_released_state_computes_the_same_again():
+def test_a_household_month_outlived_by_its_calculator_says_so():
     s, _, _ = family()
-    kept, released = state_of(s), state_of(s)
-    for state in (kept, released):
-        regular_run(state, parse_period("2024-09"))
-    released.release()
-    assert regular_run(released, parse_period("2024-10")) == regular_run(kept, parse_period("2024-10"))
+    month = Calculator(Situation(s.decoded())).household_month(s.household, parse_period("2024-09"))
+    with pytest.raises(ReferenceError):
+        month.entitled
 
 
-def test_a_rebuilt_calculator_releases_the_one_before(no_automatic_collection):
+def test_a_rebuilt_calculator_frees_the_one_before(no_automatic_collection):
     s, mother, _ = family()
     state = state_of(s)
     regular_run(state, parse_period("2024-09"))
@@ -71,20 +65,39 @@ def test_a_rebuilt_calculator_releases_the_one_before(no_automatic_collection):
     assert before() is None and state._calculator is not None
 
 
-def test_the_cache_releases_what_it_evicts_replaces_or_clears_and_keeps_what_it_holds_warm():
+def test_the_cache_frees_what_it_evicts_replaces_or_clears(no_automatic_collection):
     cache = StateCache(capacity=2)
-    states = {name: computed_state() for name in ("A", "B", "C")}
-    for name in ("A", "B"):
-        cache.remember(name, b"head", states[name])
-    cache.let_go("A", states["A"])  # held: stays warm
-    assert states["A"]._calculator is not None
-    cache.remember("C", b"head", states["C"])  # evicts A, the oldest
-    assert states["A"]._calculator is None and states["B"]._calculator is not None
+    calculators = {}
+    for name in ("A", "B", "C"):
+        state = computed_state()
+        calculators[name] = weakref.ref(state._calculator)
+        cache.remember(name, b"head", state)
+        del state
+    assert calculators["A"]() is None and calculators["B"]() is not None  # A evicted, the oldest
     newer = computed_state()
     cache.remember("B", b"newer head", newer)  # B replaced by a newer state
-    assert states["B"]._calculator is None and newer._calculator is not None
-    loose = computed_state()
-    cache.let_go("D", loose)  # never held: released
-    assert loose._calculator is None
+    assert calculators["B"]() is None
     cache.clear()
-    assert states["C"]._calculator is None and newer._calculator is None
+    assert calculators["C"]() is None
+    assert gc.collect() == 0
+
+
+def test_a_close_over_a_simulated_population_leaves_no_cyclic_garbage(no_automatic_collection):
+    """The households agent's close over every household of a partition, without any clean-up between them."""
+    parameters, first, september = default_parameters(), parse_period("2024-08"), parse_period("2024-09")
+    states = []
+    for _, events in simulated_households(60, 5, "2023-08", "2024-09"):
+        state = state_before(events, first)
+        for month in (first, september):
+            for recorded, raw in events:
+                if recorded == month:
+                    fold_and_correct(state, decode_event(raw), raw, (first, month - 1) if month > first else None,
+                                     parameters)
+        states.append(state)
+    gc.collect()
+    children = 0
+    for state in states:
+        children += sum(len(instruction["lines"]) for instruction, _ in regular_run(state, september, parameters))
+    assert children > 50
+    del states, state
+    assert gc.collect() == 0
