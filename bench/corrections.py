@@ -20,7 +20,7 @@ import orjson
 from rules.parameters import default_parameters
 from rules.periods import parse_period, period_text
 from streams.events import decode_event
-from tables.household import HouseholdState
+from tables.household import HouseholdState, read_back
 from tables.settlement import fold_and_correct, regular_run
 
 
@@ -65,7 +65,7 @@ def run(households: int, seed: int, first: str, last: str) -> dict:
     parameters = default_parameters()
     first_month, last_month = parse_period(first), parse_period(last)
     figures = {"facts": 0, "corrections": 0, "fact_seconds": 0.0, "regular_seconds": 0.0, "children": 0,
-               "households": 0}
+               "last_close_seconds": 0.0, "last_close_children": 0, "households": 0}
     by_type: dict[str, list] = {}  # event type -> [accepted facts, seconds of folding and correcting them]
     for household, events in simulated_households(households, seed, period_text(first_month - 12), last):
         figures["households"] += 1
@@ -86,17 +86,26 @@ def run(households: int, seed: int, first: str, last: str) -> dict:
                     cost = by_type.setdefault(event.type, [0, 0.0])
                     cost[0] += 1
                     cost[1] += elapsed
+            last = month == last_month
+            if last:  # the last close reads each state back from its table value, as a worker's close does
+                state = read_back(state, {})
             started = time.perf_counter()
             for instruction, _ in regular_run(state, month, parameters):
-                figures["children"] += len({line["child"] for line in instruction["lines"]})
-            figures["regular_seconds"] += time.perf_counter() - started
+                figures["last_close_children" if last else "children"] += len(
+                    {line["child"] for line in instruction["lines"]})
+            figures["last_close_seconds" if last else "regular_seconds"] += time.perf_counter() - started
             state.outbox.clear()
     monthly = figures["fact_seconds"]
     figures.update({
         "facts_per_second": round(figures["facts"] / monthly) if monthly else None,
         "ms_per_correction": round(1000 * monthly / max(figures["corrections"], 1), 2),
         "regular_children_per_second": round(figures["children"] / figures["regular_seconds"]),
+        "last_close_s_per_100k_children": round(1e5 * figures["last_close_seconds"] / figures["last_close_children"],
+                                                1),
     })
+    # The same work per child on a state kept in memory (the earlier closes): what reading back costs
+    warm = 1e5 * figures["regular_seconds"] / figures["children"]
+    figures["last_close_ratio_to_warm_states"] = round(figures["last_close_s_per_100k_children"] / warm, 2)
     figures["by_type"] = {kind: {"facts": n, "ms_per_fact": round(1000 * seconds / n, 2)}
                           for kind, (n, seconds) in sorted(by_type.items(), key=lambda item: -item[1][1])}
     return figures
