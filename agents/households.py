@@ -210,14 +210,14 @@ def register(engine: Engine, send_link) -> None:
             if run is None:
                 record_run(state, period, months, children)
                 await publish(state)
-            else:
-                if settled:  # acknowledged entries dropped: written (with the implied runs so far)
-                    settle_implied_runs(state, months)
-                    store(state, keep=False)
-                metrics.IMPLIED_RUNS.inc()
-                for instruction, trace in run:
-                    children.update(line["child"] for line in instruction["lines"])
-                    implied.append((household, await send_instruction(instruction, trace)))
+                continue
+            if settled:  # acknowledged entries dropped: written (with the implied runs so far)
+                settle_implied_runs(state, months)
+                store(state, keep=False)
+            metrics.IMPLIED_RUNS.inc()
+            for instruction, trace in run:
+                children.update(line["child"] for line in instruction["lines"])
+                implied.append((household, await send_instruction(instruction, trace)))
         failed = sorted({household for household, delivery in implied if not await delivered(delivery)})
         for household in failed:
             log.error("an implied run of %s was not delivered: recorded in the outbox", record.value.decode())

@@ -4,10 +4,10 @@ Why: a worker whose event loop (or whose whole process) stops for longer than th
 partitions. On the embedded broker the session is 4 s (streams.broker_compat.FAST_JOIN_SETTINGS). In the
 September close of a 100 000-household year the group rebalanced and the close was delivered again (exact, but
 late); these measurements found the cause: a full collection of the cycle collector of 3.0-3.5 s right after
-the close (fixed: rules.calculator.HouseholdMonth refers to its calculator weakly). What stops a whole process is not always visible
-afterwards: the cycle collector holds the GIL, and so does a RocksDB write (rocksdict does not release the GIL
-around ``put``, so a write stall of RocksDB stops every thread, the consumer's heartbeats included; its ``LOG``
-reports stalls).
+the close (fixed: rules.calculator.HouseholdMonth refers to its calculator weakly). What stops a whole process
+is not always visible afterwards: the cycle collector holds the GIL, and so does a RocksDB write (rocksdict
+does not release the GIL around ``put``, so a write stall of RocksDB stops every thread, the consumer's
+heartbeats included; its ``LOG`` reports stalls).
 
 - ``groeipakket_event_loop_lag_seconds``: how much later than asked a short sleep of the main event loop woke up
   (sampled every ``SAMPLE_SECONDS``). A lag of seconds means that the loop ran one long step or that the process

@@ -61,6 +61,11 @@ def state_before(events, first_month: int) -> HouseholdState:
     return state
 
 
+def _per_100k(seconds: float, children: int) -> float | None:
+    """Seconds per 100 000 children paid (None when none was paid: a span of one month has no earlier close)."""
+    return round(1e5 * seconds / children, 1) if children else None
+
+
 def run(households: int, seed: int, first: str, last: str) -> dict:
     parameters = default_parameters()
     first_month, last_month = parse_period(first), parse_period(last)
@@ -99,13 +104,14 @@ def run(households: int, seed: int, first: str, last: str) -> dict:
     figures.update({
         "facts_per_second": round(figures["facts"] / monthly) if monthly else None,
         "ms_per_correction": round(1000 * monthly / max(figures["corrections"], 1), 2),
-        "regular_children_per_second": round(figures["children"] / figures["regular_seconds"]),
-        "last_close_s_per_100k_children": round(1e5 * figures["last_close_seconds"] / figures["last_close_children"],
-                                                1),
+        "regular_children_per_second": (round(figures["children"] / figures["regular_seconds"])
+                                        if figures["children"] else None),
+        "last_close_s_per_100k_children": _per_100k(figures["last_close_seconds"], figures["last_close_children"]),
     })
     # The same work per child on a state kept in memory (the earlier closes): what reading back costs
-    warm = 1e5 * figures["regular_seconds"] / figures["children"]
-    figures["last_close_ratio_to_warm_states"] = round(figures["last_close_s_per_100k_children"] / warm, 2)
+    warm, read_back_close = (_per_100k(figures["regular_seconds"], figures["children"]),
+                             figures["last_close_s_per_100k_children"])
+    figures["last_close_ratio_to_warm_states"] = round(read_back_close / warm, 2) if warm and read_back_close else None
     figures["by_type"] = {kind: {"facts": n, "ms_per_fact": round(1000 * seconds / n, 2)}
                           for kind, (n, seconds) in sorted(by_type.items(), key=lambda item: -item[1][1])}
     return figures

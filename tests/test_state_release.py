@@ -95,9 +95,9 @@ def test_a_close_over_a_simulated_population_leaves_no_cyclic_garbage(no_automat
                                      parameters)
         states.append(state)
     gc.collect()
-    children = 0
+    lines = 0
     for state in states:
-        children += sum(len(instruction["lines"]) for instruction, _ in regular_run(state, september, parameters))
-    assert children > 50
+        lines += sum(len(instruction["lines"]) for instruction, _ in regular_run(state, september, parameters))
+    assert lines > 50
     del states, state
     assert gc.collect() == 0
