@@ -110,6 +110,10 @@ class FactStore:
     def has(self, key: tuple) -> bool:
         return key in self._facts
 
+    def winner(self, key: tuple) -> SourceEvent | None:
+        """The winning event of a natural key (decoded), or None when the key has none."""
+        return self._event(key) if key in self._facts else None
+
     def latest(self, prefix: tuple) -> SourceEvent | None:
         """The winning event with the greatest natural key that starts with ``prefix`` (for keys ending in an ISO
         date: the latest), decoding only that one."""

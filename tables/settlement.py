@@ -20,14 +20,17 @@ from rules.parameters import default_parameters
 from rules.calculator import COMPONENTS
 from rules.periods import month_of, parse_period, parse_school_year, period_text, regular_due_date
 from tables import forecast
-from tables.facts import Outcome
+from tables.facts import Outcome, natural_key
 from tables.household import HouseholdState
 
 NO_AMOUNT_EFFECT = {"payer.chosen", "receiver.designated", "bank_account.registered"}
 
 
-def affected_months(event, last_closed: int) -> range:
-    """The closed months whose amounts a fact can change (empty for facts that change no amount)."""
+def affected_months(event, last_closed: int, preschool_grace_months: int = 2) -> range:
+    """The closed months whose amounts a fact can change (empty for facts that change no amount).
+
+    ``preschool_grace_months``: the longest enrolment grace of the preschool supplement at 3 (§6.2) in the
+    parameters, which reaches back from a preschool enrolment's start to the third birthday's month."""
     kind, data = event.type, event.data
     if kind in NO_AMOUNT_EFFECT:
         return range(0)
@@ -41,13 +44,35 @@ def affected_months(event, last_closed: int) -> range:
         first = parse_school_year(data.school_year) * 12 + 8
         return range(first, min(first + 12, last_closed + 1))
     if kind == "education.enrolled":
-        end = (parse_school_year(data.school_year) + 1) * 12 + 8
-        return range(month_of(data.from_date) - 2, min(end, last_closed + 1))  # preschool at 3: 2 months' grace
+        return range(_first_month_enrolment_reads(data, preschool_grace_months),
+                     min((parse_school_year(data.school_year) + 1) * 12 + 8, last_closed + 1))
     # Population, care and foster facts: from the earliest date they carry (a registration's birth date: a new
     # member of a legacy group changes its siblings' frozen ranks from the start).
     dates = [event.occurred_on, *(getattr(data, name) for name in ("birth_date", "joined_on", "date_of_death",
                                                                    "valid_from", "from_date") if hasattr(data, name))]
     return range(min(month_of(day) for day in dates), last_closed + 1)
+
+
+def preschool_grace_months(parameters) -> int:
+    """The longest enrolment grace of the preschool supplement at 3 that the parameters ever give (§6.2)."""
+    values = parameters["conditions.preschool_age_3_enrolment_grace_months"].values
+    return max(value.value for value in values if value is not None)
+
+
+def _first_month_enrolment_reads(data, preschool_grace_months: int) -> int:
+    """The first month an enrolment can change (inschrijving), up to the end of its school year:
+
+    - in secondary or higher education, or primary: the months it covers, from its start — the entitlement past
+      18 (§1), the family size and the eldest child of a legacy group in those months, and the school allowance
+      (§6.4), paid in the first month of the school year in which the pupil is enrolled and qualifies;
+    - in preschool also the preschool supplement: at 3 in the month of the third birthday, which may be up to the
+      grace before the start (§6.2), and at 4 in the month of an attendance report of the school year, whatever
+      the enrolment's dates; and the childcare supplement of the months it covers (§6.3).
+    """
+    start = month_of(data.from_date)
+    if data.level != "preschool":
+        return start
+    return min(start - preschool_grace_months, parse_school_year(data.school_year) * 12 + 8)
 
 
 def attendance_changes_no_amount(state: HouseholdState, event, parameters) -> bool:
@@ -104,10 +129,11 @@ def fold_and_correct(state: HouseholdState, event, raw: bytes | None, closed: tu
     parameters = parameters or default_parameters()
     inert = closed is not None and event.type == "education.attendance" and attendance_changes_no_amount(
         state, event, parameters)
+    replaced = state.facts.winner(natural_key(event)) if closed is not None else None
     outcome = state.add_fact(event, raw, changes_lines=not (inert or childcare_report_keeps_forecast(state, event, closed)))
     if outcome is not Outcome.ACCEPTED or inert:
         return outcome, []
-    return outcome, correct(state, event, closed, parameters)
+    return outcome, correct(state, event, closed, parameters, replaced)
 
 
 def instruction_id(payer: str, household_id: str, kind: str, period: int, cause: str, part: str = "") -> str:
@@ -230,13 +256,18 @@ def _differences(state: HouseholdState, due: list, month: int, order=None):
             yield key, line, difference, already
 
 
-def correct(state: HouseholdState, event, closed: tuple[int, int] | None, parameters=None) -> list[tuple[dict, dict]]:
+def correct(state: HouseholdState, event, closed: tuple[int, int] | None, parameters=None,
+            replaced=None) -> list[tuple[dict, dict]]:
     """A correction for the closed months (``closed`` = first and latest closed period) the fact can change;
-    nothing before the first close, and never for a month before it (it was never closed, so never paid)."""
+    nothing before the first close, and never for a month before it (it was never closed, so never paid).
+    ``replaced``: the fact of the same natural key it won over, whose months change too (a birth date revised
+    to a later day takes the start grant out of the month paid before)."""
     if closed is None:
         return []
     first_closed, last_closed = closed
-    months = [m for m in affected_months(event, last_closed) if m >= first_closed]
+    grace = preschool_grace_months(parameters or default_parameters())
+    months = sorted({m for fact in (event, replaced) if fact is not None
+                     for m in affected_months(fact, last_closed, grace) if m >= first_closed})
     if not months:
         return []
     calc = state.calculator(parameters)
