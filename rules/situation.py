@@ -24,7 +24,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from rules import yearly_facts
 from rules.periods import month_first_day, month_last_day, month_of, parse_period, parse_school_year
+from rules.yearly_facts import ByYear, attendance_year, property_year, tax_year
 from streams.identifiers import birth_date_from_insz
 
 FAR_FUTURE = dt.date(9999, 12, 31)
@@ -70,14 +72,6 @@ class Enrolment:
     last_month: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Attendance:
-    as_of: dt.date
-    preschool_half_days: int
-    unauthorised_absence_half_days: int
-    source: str
-
-
 @dataclass(slots=True)
 class Person:
     insz: str
@@ -97,10 +91,10 @@ class Person:
     placements: list[Placement] = field(default_factory=list)
     care: list[CareAssessment] = field(default_factory=list)
     enrolments: list[Enrolment] = field(default_factory=list)
-    attendance: dict[int, list[Attendance]] = field(default_factory=dict)
+    attendance: ByYear = field(default_factory=lambda: ByYear(attendance_year))  # by school year (rules.yearly_facts)
     childcare: dict[int, tuple[int, int, bool, str]] = field(default_factory=dict)
-    tax: dict[int, tuple[object, str]] = field(default_factory=dict)
-    property: dict[int, list[tuple[object, str]]] = field(default_factory=dict)
+    tax: ByYear = field(default_factory=lambda: ByYear(tax_year))  # by income year
+    property: ByYear = field(default_factory=lambda: ByYear(property_year))
     iban: tuple[str, str] | None = None
     birth_month: int = 0
     birth_order: tuple = ()
@@ -183,7 +177,8 @@ def _latest_until(entries: list[tuple[int, str, str]], month: int) -> tuple[str,
 
 
 class Situation:
-    """All persons and households known from a set of accepted events."""
+    """All persons and households known from a set of accepted events. A yearly fact (rules.yearly_facts) may
+    also come as a :class:`rules.yearly_facts.StoredYearlyFact`, decoded only if a rule reads its year."""
 
     def __init__(self, events: Iterable) -> None:
         self.persons: dict[str, Person] = {}
@@ -231,8 +226,6 @@ class Situation:
             for i, c in enumerate(care)
         ]
         person.enrolments.sort(key=lambda e: (e.start, e.level))
-        for reports in person.attendance.values():
-            reports.sort(key=lambda a: a.as_of)
         for membership in person.memberships:
             self.members_ever[membership.household].add(person.insz)
         for placement in person.placements:
@@ -308,13 +301,12 @@ def _moved(situation: Situation, event) -> None:
         Membership(event.occurred_on, data.household_id, data.role, data.region, event.event_id, _order(event)))
 
 
-def _tax(situation: Situation, event) -> None:
-    situation.person(event.subject).tax[event.data.income_year] = (event.data, event.event_id)
+def _tax(situation: Situation, fact) -> None:
+    situation.person(fact.subject).tax.add(*yearly_facts.entry(fact))
 
 
-def _property(situation: Situation, event) -> None:
-    situation.person(event.subject).property.setdefault(event.data.income_year, []).append(
-        (event.data, event.event_id))
+def _property(situation: Situation, fact) -> None:
+    situation.person(fact.subject).property.add(*yearly_facts.entry(fact))
 
 
 def _enrolled(situation: Situation, event) -> None:
@@ -326,10 +318,8 @@ def _enrolled(situation: Situation, event) -> None:
                   month_of(end)))
 
 
-def _attendance(situation: Situation, event) -> None:
-    data = event.data
-    situation.person(event.subject).attendance.setdefault(parse_school_year(data.school_year), []).append(
-        Attendance(data.as_of, data.preschool_half_days, data.unauthorised_absence_half_days, event.event_id))
+def _attendance(situation: Situation, fact) -> None:
+    situation.person(fact.subject).attendance.add(*yearly_facts.entry(fact))
 
 
 def _childcare(situation: Situation, event) -> None:

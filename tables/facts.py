@@ -128,6 +128,10 @@ class FactStore:
         wanted = set(types)
         return [self._event(key) for key in list(self._facts) if key[0] in wanted]
 
+    def keys(self) -> list[tuple]:
+        """The natural keys that have a winner, in the order they were first folded."""
+        return list(self._facts)
+
     def __iter__(self) -> Iterator[SourceEvent]:
         return iter(self._decoded().values())
 

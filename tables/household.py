@@ -27,12 +27,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from functools import partial
 
 import orjson
 
 from rules.calculator import Calculator
 from rules.parameters import Parameters, default_parameters
 from rules.situation import Situation
+from rules.yearly_facts import YEARLY_TYPES, StoredYearlyFact, year_of
 from tables import lineage
 from tables.facts import FactStore, Outcome
 from tables.ledger import Ledger
@@ -89,9 +91,17 @@ class HouseholdState:
         """A calculator over this household's facts (rebuilt when the facts changed)."""
         if self._calculator is None or self._calculator_version != self.facts.version or (
                 parameters is not None and self._calculator.params is not parameters):
-            self._calculator = Calculator(Situation(self.facts), parameters or default_parameters())
+            self._calculator = Calculator(Situation(self._situation_facts()), parameters or default_parameters())
             self._calculator_version = self.facts.version
         return self._calculator
+
+    def _situation_facts(self) -> list:
+        """The winning facts in order, the yearly ones (rules.yearly_facts) left to decode when their year is
+        read: a situation rebuilt from stored facts decodes the other years' tax, property and attendance
+        facts never (at a September close, most of a household's facts)."""
+        facts = self.facts
+        return [StoredYearlyFact(key[0], key[1], year_of(key[0], key[2]), partial(facts.winner, key))
+                if key[0] in YEARLY_TYPES else facts.winner(key) for key in facts.keys()]
 
     # --- the table records --------------------------------------------------------------------------------
     def members(self) -> list[str]:
