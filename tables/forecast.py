@@ -4,13 +4,13 @@ A household's lines for month M are those of M−1 with the period changed when 
 months (:mod:`rules.changes`): no fact it reads and no parameter differs. The payment details read two more
 facts by month: the payer choice and the designated receiver, from the month they take effect (ruleset §8).
 
-So a regular run that computes month P also keeps, in the household state, a *forecast*: the lines it
-instructed with their traces (the audit lines) and payment details, and the last month ``until`` they hold
-for — every month after P up to ``until`` is neither a change month of the household nor a month in which a
-payer choice or a designated receiver takes effect, except a July and an August in which no fact changes: July
-is June with the school bonus (the forecast keeps the bonus lines, computed when it is made), August is June
-(rules.changes.month_with_same_facts). The regular run of a later month up to ``until`` re-dates them instead
-of building the household's situation and computing it: the same instructions, ids and audit records as a
+So a regular run that computes month P also keeps, in the household state, a *forecast* when it serves a later
+month: the lines it instructed with their traces (the audit lines) and payment details, and the last month
+``until`` they hold for — every month after P up to ``until`` is neither a change month of the household nor a
+month in which a payer choice or a designated receiver takes effect, except a July and an August in which no fact
+changes: July is June with the school bonus (the forecast keeps the bonus lines, computed when it is made), August
+is June (rules.changes.month_with_same_facts). The regular run of a later month up to ``until`` re-dates them
+instead of building the household's situation and computing it: the same instructions, ids and audit records as a
 computation would give (``tests/test_forecast.py`` checks this over a simulated population).
 
 A forecast holds only while nothing it was made from changes: every accepted fact drops it
@@ -56,10 +56,15 @@ def _span(calc, household_id: str, month: int) -> tuple[int, int | None]:
 
 
 def make(calc, household_id: str, parts: dict[str, Part], month: int, fingerprint: str,
-         explain: Callable[[object], dict]) -> dict:
+         explain: Callable[[object], dict]) -> dict | None:
     """The forecast of a regular run of ``month`` (its parts as made), as stored in the household state;
-    ``explain`` gives the audit line of a line due in full (for the school bonus of a July it serves)."""
+    ``explain`` gives the audit line of a line due in full (for the school bonus of a July it serves). None when
+    it would serve no month: the next month is a change month (every August, before the new allocation year).
+    Not keeping such a forecast keeps the head smaller, and the next fact leaves the head as it is (a fact drops
+    the forecast: a rewrite of the head, ledger included, when there is one)."""
     until, july = _span(calc, household_id, month)
+    if until == month:
+        return None
     document = {"month": month, "until": until, "parameters": fingerprint,
                 "parts": [[name, details.payer, details.receiver, details.iban, list(details.sources), explanations]
                           for name, (details, _, explanations, _) in parts.items()]}
@@ -68,6 +73,8 @@ def make(calc, household_id: str, parts: dict[str, Part], month: int, fingerprin
         children = {line["child"] for line in parts[""][2]} if "" in parts else set()
         if bonus.keys() <= children:  # (else July is computed in full, as the calculator does)
             document["school_bonus"] = [explain(bonus[child]) for child in sorted(bonus)]
+        elif july - 1 == month:
+            return None
         else:
             document["until"] = july - 1
     return document

@@ -175,6 +175,8 @@ def regular_run(state: HouseholdState, period: int, parameters=None) -> list[tup
     nothing_instructed = not state.ledger.entries_for({period})
     if nothing_instructed and forecast.serves(state.forecast, period, fingerprint):
         parts = forecast.redated(state.forecast, period)
+        if state.forecast["until"] == period:  # it serves no later month (tables.forecast.make)
+            state.forecast = None
     else:
         calc = state.calculator(parameters)
         parts = _computed_parts(calc, state, period)

@@ -47,3 +47,24 @@ def test_regular_runs_from_the_forecast_equal_the_computed_ones():
     # July (June and the school bonus) and August (June) re-dated where no fact changed; September is computed
     # (new allocation, income and school year); 2023-07 is the first month, always computed.
     assert served[6] > runs[6] // 3 and served[7] > runs[7] // 2 and served[8] == 0
+
+
+def test_a_forecast_that_serves_no_later_month_is_not_kept_and_a_fact_then_leaves_the_head_as_it_is():
+    """The run of August (September: a new allocation year, a change month for every household) keeps no
+    forecast, so September's first fact rewrites the fact entry only, not the head with its ledger."""
+    kept = dropped = 0
+    for household, events in simulated_households(40, 5, "2023-08", "2024-09"):
+        state = state_before(events, parse_period("2024-08"))
+        regular_run(state, parse_period("2024-07"))
+        kept += state.forecast is not None
+        regular_run(state, parse_period("2024-08"))
+        assert state.forecast is None, household
+        state.outbox.clear()  # (delivered)
+        state = read_back(state, {})
+        september = [raw for month, raw in events if month == parse_period("2024-09")]
+        for raw in september:
+            fold_and_correct(state, decode_event(raw), raw, (parse_period("2024-07"), parse_period("2024-08")))
+        if september and not state.outbox:  # (a correction is recorded in the head: ledger and outbox)
+            assert all(key.startswith("~") for key, _ in state.writes()), household
+            dropped += 1
+    assert kept > 20 and dropped > 20  # July's run forecasts August (its facts are June's) for most households
