@@ -91,7 +91,7 @@ class Person:
     placements: list[Placement] = field(default_factory=list)
     care: list[CareAssessment] = field(default_factory=list)
     enrolments: list[Enrolment] = field(default_factory=list)
-    attendance: ByYear = field(default_factory=lambda: ByYear(attendance_year))  # by school year (rules.yearly_facts)
+    attendance: ByYear = field(default_factory=lambda: ByYear(attendance_year))  # by school year (yearly_facts)
     childcare: dict[int, tuple[int, int, bool, str]] = field(default_factory=dict)
     tax: ByYear = field(default_factory=lambda: ByYear(tax_year))  # by income year
     property: ByYear = field(default_factory=lambda: ByYear(property_year))
