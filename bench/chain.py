@@ -15,7 +15,8 @@ Used by ``groeipakket bench`` (figures) and by the scale test in ``.ci/run`` (ze
    (both Kafka record timestamps) gives p50/p99;
 5. **ceiling**: a plain consumer reads every source record from the same broker (*raw consume rate*), and the
    **naive Faust pipeline** (``bench/naive.py``: one consume, one table write and one send per record) takes
-   the first records of the population, the baseline of issue 3's target;
+   the first records of the population, the baseline of issue 3's target, and the same pipeline with a
+   routing hop in front (two agents, ``hops=2``): what two Faust hops cost with no logic, the engine's ceiling;
 6. **verify** (``cli/verify.py``): ledger invariant, ids, DLQ.
 """
 from __future__ import annotations
@@ -339,6 +340,9 @@ def run_chain(options: ChainOptions, bootstrap: str, workdir: Path, say=print, b
         figures["naive"] = naive_rate(bootstrap, events_path, workdir, options.naive_records)
         say(f"Naive Faust pipeline (one table write and one send per record): {figures['naive']['records']:,} "
             f"records at {figures['naive']['records_per_second']:,.0f}/s")
+        figures["naive_routed"] = naive_rate(bootstrap, events_path, workdir, options.naive_records, hops=2)
+        say(f"The same with a routing hop (two agents, each one table write and one send per record): "
+            f"{figures['naive_routed']['records_per_second']:,.0f}/s")
     topics = asyncio.run(collect(bootstrap))
     latencies = latencies_ms(topics["sources"], topics["payments"], set(latency_ids))
     report = verify_topics(topics)

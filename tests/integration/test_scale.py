@@ -78,6 +78,27 @@ def test_the_naive_pipeline_baseline_takes_every_record_once_through_its_table_a
     assert asyncio.run(sent()) == 500 + 1  # and the warm-up record
 
 
+def test_the_two_hop_baseline_takes_every_record_through_both_agents(broker, tmp_path):
+    """The ceiling with a routing hop (bench/naive.py, hops=2): every record written and sent by both agents."""
+    from bench.naive import naive_rate, topic_names
+    from sim.population import SimulationConfig
+    from sim.timeline import write_jsonl
+    from streams.broker_compat import true_end_offsets
+    from streams.reader import partitions_of
+
+    events = tmp_path / "events.jsonl"
+    write_jsonl(SimulationConfig(households=60, seed=5, start="2024-01", end="2024-01"), events, ordered=True)
+    figures = naive_rate(broker.bootstrap, events, tmp_path, records=300, hops=2)
+
+    assert figures["records"] == 300 and figures["hops"] == 2 and figures["records_per_second"] > 0
+    _, middle, output = topic_names(2)
+
+    async def sent(topic: str) -> int:
+        return sum((await true_end_offsets(broker.bootstrap, await partitions_of(broker.bootstrap,
+                                                                                 [topic]))).values())
+    assert asyncio.run(sent(middle)) == asyncio.run(sent(output)) == 300 + 1  # and the warm-up record
+
+
 @pytest.mark.skipif(not SAMPLE_HOUSEHOLDS, reason="GROEIPAKKET_SAMPLE_HOUSEHOLDS=0")
 def test_fault_injected_replay_at_scale_verifies_with_zero_differences(broker, tmp_path):
     options = ChainOptions(households=SAMPLE_HOUSEHOLDS, seed=21, first="2024-01", last="2024-01",
