@@ -8,8 +8,9 @@ lost: after a crash it is still in the outbox and is sent again (with the same i
 
 Table layout (:func:`writes` says what a change writes):
 
-- ``<household>``: the *head* — ledger, periods done, outbox, forecast (:mod:`tables.forecast`) and related
-  households (:mod:`tables.lineage`);
+- ``<household>``: the *head* — periods done, outbox, forecast (:mod:`tables.forecast`) and related
+  households (:mod:`tables.lineage`) in a JSON document, then the ledger, a line per year (:mod:`tables.ledger`:
+  a run decodes and encodes only the year it writes);
 - ``~<household>|<subject>``: the facts about one person (or the household itself), one entry per subject
   (:meth:`FactStore.entry`).
 
@@ -40,7 +41,13 @@ from tables.facts import FactStore, Outcome
 from tables.ledger import Ledger
 
 RECORDS = "~"  # first character of the keys of a household's fact entries
-SEPARATOR = b"\n"  # between head and facts in a value written before fact entries (JSON holds no raw newline)
+SEPARATOR = b"\n"  # between the head's document and its ledger years (JSON holds no raw newline); in a value
+# written before fact entries, between head and facts
+
+
+def head_document(raw: bytes) -> dict:
+    """The JSON document of a head (without the ledger's years after it)."""
+    return orjson.loads(raw.partition(SEPARATOR)[0])
 
 
 def records_prefix(household_id: str) -> str:
@@ -109,11 +116,14 @@ class HouseholdState:
         return lineage.members(self.facts.of_types(lineage.MEMBERSHIP_TYPES), self.household_id)
 
     def head(self) -> bytes:
-        document = {"household_id": self.household_id, "ledger": self.ledger.to_document(),
+        """The head's document, then a line per year of the ledger (tables.ledger: a year unchanged since it
+        was read is written back as read, not encoded again)."""
+        years = self.ledger.encoded_years()
+        document = {"household_id": self.household_id, "ledger_years": [year for year, _ in years],
                     "regular_done": sorted(self.regular_done), "outbox": self.outbox, "forecast": self.forecast}
         if self.related:  # (most households have none: their heads stay as they were)
             document["related"] = self.related
-        return orjson.dumps(document)
+        return SEPARATOR.join([orjson.dumps(document), *(rows for _, rows in years)])
 
     @property
     def head_written(self) -> bytes:
@@ -136,15 +146,19 @@ class HouseholdState:
     @classmethod
     def read(cls, raw: bytes, read_facts: Callable[[], Iterable[bytes]]) -> "HouseholdState":
         """The state of a head read back; ``read_facts`` reads the fact entries when they are first needed."""
-        head, separator, facts = raw.partition(SEPARATOR)
+        head, separator, rest = raw.partition(SEPARATOR)
         document = orjson.loads(head)
-        if not separator and "facts" not in document:
+        if "ledger_years" in document:
             state = cls(document["household_id"], read_facts)
             state._head = raw
-        else:  # a value written before fact entries, facts inside: stored as entries by the next write
-            state = cls(document["household_id"])
-            state._facts = FactStore.from_bytes(facts) if separator else FactStore.from_document(document["facts"])
-        state.ledger = Ledger.from_document(document["ledger"])
+            state.ledger = Ledger.from_encoded_years(zip(document["ledger_years"], rest.split(SEPARATOR)))
+        else:  # written before the ledger's years: one document, rewritten by the next write
+            if not separator and "facts" not in document:
+                state = cls(document["household_id"], read_facts)
+            else:  # written before fact entries, facts inside: stored as entries by the next write
+                state = cls(document["household_id"])
+                state._facts = FactStore.from_bytes(rest) if separator else FactStore.from_document(document["facts"])
+            state.ledger = Ledger.from_document(document["ledger"])
         state.regular_done = set(document["regular_done"])
         state.outbox = document["outbox"]
         state.forecast = document.get("forecast")  # (absent in states written before forecasts)

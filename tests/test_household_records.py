@@ -8,7 +8,7 @@ import orjson
 from rules.periods import parse_period
 from streams.events import decode_event
 from tables.facts import Outcome
-from tables.household import HouseholdState, facts_key, read_back, records_prefix
+from tables.household import HouseholdState, facts_key, head_document, read_back, records_prefix
 from tables.settlement import fold_and_correct, regular_run
 from tests.test_settlement import family, state_of
 
@@ -39,7 +39,7 @@ def test_a_fact_writes_the_head_first_then_only_its_subjects_entry():
     assert outcome is Outcome.ACCEPTED and made  # arrears for the closed months
     writes = state.writes()
     assert [key for key, _ in writes] == [HOUSEHOLD, facts_key(HOUSEHOLD, mother)]  # the head first
-    assert orjson.loads(writes[0][1])["forecast"] is None  # made from the facts before
+    assert head_document(writes[0][1])["forecast"] is None  # made from the facts before
     assert state.writes() == []  # written: nothing left to write
 
 
