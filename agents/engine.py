@@ -23,7 +23,7 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 import streams.rocksdb_store  # noqa: F401  (registers the rocksdb-capped:// store)
 from agents import faust_monitor, metrics
 from config.settings import Settings
-from streams import topics as names
+from streams import consumer, topics as names
 from streams.broker_compat import faust_app_settings
 from streams.dlq import send_to_dlq
 
@@ -134,6 +134,7 @@ def build_engine(settings: Settings, *, embedded: bool) -> Engine:
     if (credentials := settings.faust_credentials()) is not None:
         app_settings["broker_credentials"] = credentials
     app = engine.app = faust.App(settings.app_id, **app_settings)
+    consumer.install(app)  # hands fetched messages to the agents without a race per message (streams.consumer)
     raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
     for name, partitions in names.all_topics(settings.app_id, settings.partitions).items():
         engine.topics[name] = app.topic(name, partitions=partitions, internal=False, **raw)

@@ -1,0 +1,106 @@
+"""streams.consumer: fetched messages are handed over directly, in order; a message fetched while the flow is
+stopped or in an earlier consumer generation is not handed over and does not move the read offset; an
+acknowledgement of a message from an earlier generation is not recorded (it would let a commit pass the
+message before its new delivery is processed)."""
+import asyncio
+from types import SimpleNamespace
+
+import faust
+from faust.types import TP
+from faust.types.tuples import Message
+
+from streams import consumer as fast_consumer
+
+TOPIC = "src.tax"
+PARTITION = TP(TOPIC, 0)
+
+
+def message(offset: int, generation: int) -> Message:
+    return Message(TOPIC, 0, offset, 0.0, 0, None, b"k", b"v", None, None, None, tp=PARTITION,
+                   generation_id=generation)
+
+
+def engine_consumer():
+    app = faust.App("test-consumer", broker="kafka://127.0.0.1:1", autodiscover=False, web_enabled=False)
+    fast_consumer.install(app)
+    app.topics.acking_topics.add(TOPIC)  # an agent's topic: its acknowledgements are recorded
+    return app, app.consumer
+
+
+def drain(consumer, fetched: list[Message], on_message=None) -> list[int]:
+    """Run the consumer's fetch loop over one fetch of ``fetched``; returns the offsets handed over, in order.
+    ``on_message(message)`` runs while a message is handed over (a rebalance can happen then)."""
+    handed: list[int] = []
+
+    async def scenario():
+        fetcher = SimpleNamespace(_stopped=asyncio.Event())
+        fetches = iter([fetched])
+
+        async def getmany(timeout: float):
+            batch = next(fetches, None)
+            if batch is None:
+                fetcher._stopped.set()
+                return
+            for item in batch:
+                yield PARTITION, item
+
+        async def callback(item: Message) -> None:
+            handed.append(item.offset)
+            if on_message is not None:
+                on_message(item)
+
+        consumer.getmany, consumer.callback = getmany, callback
+        await consumer._drain_messages(fetcher)
+
+    asyncio.run(scenario())
+    return handed
+
+
+def test_messages_are_handed_over_in_order_and_move_the_read_offset():
+    app, consumer = engine_consumer()
+    assert isinstance(consumer, fast_consumer.Consumer)
+    assert drain(consumer, [message(offset, 0) for offset in range(5)]) == [0, 1, 2, 3, 4]
+    assert consumer._read_offset[PARTITION] == 4
+
+
+def test_a_message_read_before_is_not_handed_over_again():
+    app, consumer = engine_consumer()
+    consumer._read_offset[PARTITION] = 3
+    assert drain(consumer, [message(offset, 0) for offset in range(2, 6)]) == [3, 4, 5]
+
+
+def test_messages_of_an_earlier_generation_are_left_for_the_seek():
+    app, consumer = engine_consumer()
+    app.consumer_generation_id = 7
+    assert drain(consumer, [message(0, 6), message(1, 6), message(2, 7)]) == [2]
+    assert consumer._read_offset[PARTITION] == 2
+
+
+def test_nothing_is_handed_over_while_the_flow_is_stopped():
+    app, consumer = engine_consumer()
+    consumer.stop_flow()
+    assert drain(consumer, [message(offset, 0) for offset in range(3)]) == []
+    assert consumer._read_offset[PARTITION] is None
+
+
+def test_a_rebalance_during_a_hand_over_leaves_the_rest_of_the_fetch_and_the_read_offset():
+    app, consumer = engine_consumer()
+
+    def rebalance_at_offset_1(item: Message) -> None:
+        if item.offset == 1:
+            app.consumer_generation_id = 1
+
+    assert drain(consumer, [message(offset, 0) for offset in range(4)], rebalance_at_offset_1) == [0, 1]
+    assert consumer._read_offset[PARTITION] == 0  # offset 1 is fetched again after the seek
+
+
+def test_an_acknowledgement_from_an_earlier_generation_is_not_recorded():
+    app, consumer = engine_consumer()
+    current, stale = message(10, 3), message(11, 2)
+    app.consumer_generation_id = 3
+    for item in (current, stale):
+        consumer.track_message(item)
+    assert consumer.ack(current) is True
+    assert consumer.ack(stale) is False
+    assert stale.acked and stale not in consumer.unacked  # a later rebalance does not wait for it
+    assert consumer._acked[PARTITION] == [10]  # a commit cannot pass offset 11 before it is processed again
