@@ -26,6 +26,7 @@ from config.settings import Settings
 from streams import consumer, topics as names
 from streams.broker_compat import faust_app_settings
 from streams.dlq import send_to_dlq
+from streams.table_writer import TableWriter
 
 log = logging.getLogger("groeipakket")
 
@@ -73,6 +74,8 @@ class Engine:
     topics: dict = field(default_factory=dict)
     persons: object = None
     households: object = None
+    persons_writer: TableWriter = None  # the tables' writes (streams.table_writer)
+    households_writer: TableWriter = None
     households_held: object = None  # agents.gauges.HouseholdsHeld
 
     def topic(self, name: str) -> faust.TopicT:
@@ -143,6 +146,8 @@ def build_engine(settings: Settings, *, embedded: bool) -> Engine:
                                options=block_cache)
     engine.households = app.Table("households", partitions=settings.partitions, key_type=str, value_type=bytes,
                                   options=block_cache)
+    engine.persons_writer = TableWriter(engine.persons, app.producer)
+    engine.households_writer = TableWriter(engine.households, app.producer)
     setup_prometheus_sensors(app, pattern="/metrics", name_prefix="groeipakket_faust")  # + our own metrics
     faust_monitor.install(app, prefix="groeipakket_faust")  # same metrics, no per-record label look-ups
     from agents import gauges, households, ingest, pauses, periods, routing, web

@@ -51,7 +51,7 @@ async def delivered(delivery: asyncio.Future) -> bool:
 def register(engine: Engine, send_link) -> None:
     """``send_link(person, household)``: the router's, which skips links this process knows are made."""
     table = engine.households
-    states = HouseholdTable(table)
+    states = HouseholdTable(table, engine.households_writer)
     cache = StateCache(engine.settings.state_cache_households)
     parameters = default_parameters()
     audit = names.audit_topic(engine.settings.app_id)
@@ -120,9 +120,9 @@ def register(engine: Engine, send_link) -> None:
     def load(household: str, keep: bool = True) -> HouseholdState:
         return cache.load(household, states.head(household), states.read, keep)
 
-    def store(state: HouseholdState, keep: bool = True) -> None:
+    async def store(state: HouseholdState, keep: bool = True) -> None:
         """Write what changed (nothing when nothing did)."""
-        cache.remember(state.household_id, states.write(state), state, keep)
+        cache.remember(state.household_id, await states.write(state), state, keep)
 
     def begin(household: str, partition: int) -> tuple[bytes | None, HouseholdState, ClosedPeriods | None]:
         """A message for one household: its head as stored, its state with the implied runs of closed months
@@ -140,7 +140,7 @@ def register(engine: Engine, send_link) -> None:
                      links: list[tuple[str, str]]) -> None:
         """Write what the message changed, count a household's first state (a ``related`` message may come
         before its facts), publish the outbox, then send the lineage links."""
-        store(state)
+        await store(state)
         if head is None and state.head_written:
             engine.households_held.added(partition)
         await publish(state, record.message.timestamp)
@@ -181,13 +181,13 @@ def register(engine: Engine, send_link) -> None:
             state.related = sorted({*state.related, related})
         await finish(head, state, record, partition, lineage.links_to_related(state.members(), household, related))
 
-    def record_run(state: HouseholdState, period: int, months, children: set[str]) -> None:
+    async def record_run(state: HouseholdState, period: int, months, children: set[str]) -> None:
         """The regular run of ``period`` recorded in ledger and outbox (``months``: the closes completed before),
         then written."""
         settle_implied_runs(state, months)  # before a run replaces the forecast they are settled from
         for instruction, _ in regular_run(state, period, parameters):
             children.update(line["child"] for line in instruction["lines"])
-        store(state, keep=False)
+        await store(state, keep=False)
 
     async def on_close(record, partition: int) -> None:
         """The regular run of the period for every household of the partition. A household whose run is implied
@@ -208,12 +208,12 @@ def register(engine: Engine, send_link) -> None:
             settled = settle_outbox(state)
             run = implied_run(state, period, parameters)
             if run is None:
-                record_run(state, period, months, children)
+                await record_run(state, period, months, children)
                 await publish(state)
                 continue
             if settled:  # acknowledged entries dropped: written (with the implied runs so far)
                 settle_implied_runs(state, months)
-                store(state, keep=False)
+                await store(state, keep=False)
             metrics.IMPLIED_RUNS.inc()
             for instruction, trace in run:
                 children.update(line["child"] for line in instruction["lines"])
@@ -223,11 +223,11 @@ def register(engine: Engine, send_link) -> None:
             log.error("an implied run of %s was not delivered: recorded in the outbox", record.value.decode())
             state = load(household, keep=False)
             settle_outbox(state)
-            record_run(state, period, months, children)
+            await record_run(state, period, months, children)
             await publish(state)
         if children:  # a repeated close makes no new run: keep the figure of the first
             metrics.CHILDREN_PAID.labels(str(partition)).set(len(children))
-        closed = states.record_close(partition, period)
+        closed = await states.record_close(partition, period)
         metrics.LAST_CLOSED.labels(str(partition)).set(closed.latest)
         metrics.CLOSE_SECONDS.observe(time.perf_counter() - started)
         log.warning("period %s closed on partition %d in %.1fs (%d instructions implied)", record.value.decode(),

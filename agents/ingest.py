@@ -52,7 +52,7 @@ def register(engine: Engine, router) -> None:
                     log.exception("could not route %s/%s/%s", message.topic, message.partition, message.offset)
                     await refuse(dlq, record, "internal_error", type(exc).__name__)
                 finally:
-                    router.flush()
+                    await router.flush()
 
         ingest.__name__ = f"ingest_{source_name.replace('.', '_')}"
         ingest.__qualname__ = ingest.__name__

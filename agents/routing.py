@@ -30,6 +30,7 @@ import orjson
 from agents import metrics
 from agents.engine import FACT, FACTS, LEGACY, LINK, RELATED, Engine, header, refuse, stored
 from streams import topics as names
+from streams.table_writer import current_partition
 
 log = logging.getLogger("groeipakket.routing")
 RECENT_ORIGINS = 16
@@ -64,27 +65,34 @@ class KnownLinks:
 class Router:
     def __init__(self, engine: Engine):
         self.persons = engine.persons
+        self.write = engine.persons_writer.put
         self.send = engine.send
         self.household_events = names.household_events_topic(engine.settings.app_id)
         self.person_events = names.person_events_topic(engine.settings.app_id)
         self.parked: set[str] = set()
         self.known_links = KnownLinks()
-        self._changed: dict[str, bytes] = {}  # entries changed by the message being handled, written by flush()
+        # entries changed by the messages being handled, written by flush(): the entry and the partition of the
+        # message that changed it (every message about a person is in the person's partition: co-partitioned)
+        self._changed: dict[str, tuple[bytes, int | None]] = {}
 
     def _read(self, key: str) -> bytes | None:
         """An entry as the message being handled left it, else as the table has it."""
-        return self._changed.get(key) or stored(self.persons, key)
+        changed = self._changed.get(key)
+        return changed[0] if changed else stored(self.persons, key)
 
     def _load(self, person: str) -> dict:
         raw = self._read(person)
         return orjson.loads(raw) if raw else {"households": [], "facts": {}}
 
-    def flush(self) -> None:
+    async def flush(self) -> None:
         """Write every entry the message changed, once (a registration changes its subject twice: the fact and
-        the link). Called by the agents at the end of each message, inside its iteration."""
-        for key, raw in self._changed.items():
-            self.persons[key] = raw
-        self._changed.clear()
+        the link). Called by the agents at the end of each message, inside its iteration. The ingest agents
+        share this router, so an entry is written to the partition of the message that changed it, whichever
+        agent's flush writes it."""
+        while self._changed:
+            key = next(iter(self._changed))
+            raw, partition = self._changed.pop(key)
+            await self.write(key, raw, partition)
 
     async def _forward(self, household: str, raw: bytes) -> None:
         await self.send(self.household_events, household.encode(), raw, {"gp-kind": FACT})
@@ -195,7 +203,7 @@ class Router:
             recent = entry.setdefault("by", [])
             recent.append(origin)
             del recent[:-RECENT_ORIGINS]
-        self._changed[key] = orjson.dumps(entry)
+        self._changed[key] = orjson.dumps(entry), current_partition()
 
 
 def origin_of(record) -> str:
@@ -237,4 +245,4 @@ def register(engine: Engine, router: Router) -> None:
                 log.exception("link failed at %s/%s", record.message.partition, record.message.offset)
                 await refuse(dlq, record, "internal_error", f"routing failed: {type(exc).__name__}")
             finally:
-                router.flush()
+                await router.flush()

@@ -2,8 +2,9 @@
 
 I/O only, no rules. A head is one key; a household's fact entries are one range of keys, read with a
 seek in the partition DBs of this worker's RocksDB store (a household lives in exactly one partition); the
-household ids of a partition are the keys before the ``~`` range. Writes go through the Faust table (inside
-stream iteration), so each reaches the changelog of the current message's partition.
+household ids of a partition are the keys before the ``~`` range. Writes go through the table's writer (inside
+stream iteration: :mod:`streams.table_writer`), so each reaches the changelog of the current message's partition,
+in the order made.
 """
 from __future__ import annotations
 
@@ -32,8 +33,11 @@ class ClosedPeriods:
 
 
 class HouseholdTable:
-    def __init__(self, table):
+    def __init__(self, table, writer=None):
+        """``writer``: the table's :class:`streams.table_writer.TableWriter` (only to write: not for the web
+        views and gauges, which only read)."""
         self.table = table
+        self.writer = writer
 
     def _encoded_prefix(self, text: str) -> bytes:
         """How the store spells keys that start with ``text`` (Faust encodes ``str`` keys as JSON strings)."""
@@ -51,7 +55,7 @@ class HouseholdTable:
         first, latest, *months = orjson.loads(raw)  # (written before the months were kept: every month between)
         return ClosedPeriods(first, latest, tuple(months[0]) if months else tuple(range(first, latest + 1)))
 
-    def record_close(self, partition: int, period: int) -> ClosedPeriods:
+    async def record_close(self, partition: int, period: int) -> ClosedPeriods:
         """Record that the close of ``period`` completed in the partition (written only when that is new)."""
         closed = self.closed_periods(partition)
         if closed is not None and period in closed.months:
@@ -59,7 +63,8 @@ class HouseholdTable:
         months = tuple(sorted({*(closed.months if closed else ()), period}))
         updated = ClosedPeriods(closed.first if closed else period, max(period, closed.latest if closed else period),
                                 months)
-        self.table[f"{CLOSED_PREFIX}{partition}"] = orjson.dumps([updated.first, updated.latest, list(months)])
+        record = orjson.dumps([updated.first, updated.latest, list(months)])
+        await self.writer.put(f"{CLOSED_PREFIX}{partition}", record)
         return updated
 
     def partition_of(self, household: str) -> int | None:
@@ -98,10 +103,10 @@ class HouseholdTable:
                 break
         return entries
 
-    def write(self, state: HouseholdState) -> bytes:
+    async def write(self, state: HouseholdState) -> bytes:
         """Write what changed in the state (head first); returns its head as now stored."""
         for key, value in state.writes():
-            self.table[key] = value
+            await self.writer.put(key, value)
         return state.head_written
 
     def _heads(self, partition: int, start: bytes | None = None, values: bool = False):

@@ -19,7 +19,11 @@ def router(table: dict | None = None, sent: list | None = None) -> tuple[Router,
     async def send(topic: str, key: bytes, value: bytes, headers: dict):
         sent.append((topic, key.decode(), headers["gp-kind"].decode(), value))
 
-    engine = SimpleNamespace(persons=table, settings=SimpleNamespace(app_id="gp"), send=send)
+    async def write(key: str, value: bytes, partition: int | None) -> None:
+        table[key] = value
+
+    engine = SimpleNamespace(persons=table, persons_writer=SimpleNamespace(put=write),
+                             settings=SimpleNamespace(app_id="gp"), send=send)
     ROUTERS.append(Router(engine))
     return ROUTERS[-1], table, sent
 
@@ -29,10 +33,12 @@ ROUTERS: list[Router] = []
 
 def run(coroutine):
     """One message handled: the call, then the agent's flush of the entries it changed."""
-    result = asyncio.run(coroutine)
-    for r in ROUTERS:
-        r.flush()
-    return result
+    async def handled():
+        result = await coroutine
+        for r in ROUTERS:
+            await r.flush()
+        return result
+    return asyncio.run(handled())
 
 
 def test_a_fact_for_a_linked_person_is_forwarded_once_and_again_only_when_its_own_message_comes_again():
