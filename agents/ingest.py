@@ -47,12 +47,10 @@ def register(engine: Engine, router) -> None:
                     continue
                 metrics.CONSUMED.labels(source_name, event.type).inc()
                 try:
-                    await route(event, record.value, origin_of(record))
+                    await router.handle(route(event, record.value, origin_of(record)))
                 except Exception as exc:
                     log.exception("could not route %s/%s/%s", message.topic, message.partition, message.offset)
                     await refuse(dlq, record, "internal_error", type(exc).__name__)
-                finally:
-                    await router.flush()
 
         ingest.__name__ = f"ingest_{source_name.replace('.', '_')}"
         ingest.__qualname__ = ingest.__name__

@@ -23,6 +23,7 @@ person-events topic, keyed by that person, to the link agent below.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import orjson
@@ -30,7 +31,6 @@ import orjson
 from agents import metrics
 from agents.engine import FACT, FACTS, LEGACY, LINK, RELATED, Engine, header, refuse, stored
 from streams import topics as names
-from streams.table_writer import current_partition
 
 log = logging.getLogger("groeipakket.routing")
 RECENT_ORIGINS = 16
@@ -71,28 +71,31 @@ class Router:
         self.person_events = names.person_events_topic(engine.settings.app_id)
         self.parked: set[str] = set()
         self.known_links = KnownLinks()
-        # entries changed by the messages being handled, written by flush(): the entry and the partition of the
-        # message that changed it (every message about a person is in the person's partition: co-partitioned)
-        self._changed: dict[str, tuple[bytes, int | None]] = {}
+        self._changed: dict[str, bytes] = {}  # entries changed by the message being handled, written by flush()
+        # The ingest agents and the links agent share this router, each in its own task, and a send can wait
+        # (the producer's batch for a partition is full): one message at a time (handle), so that no message
+        # reads an entry while another is between its read and its write.
+        self._one_message = asyncio.Lock()
 
     def _read(self, key: str) -> bytes | None:
         """An entry as the message being handled left it, else as the table has it."""
-        changed = self._changed.get(key)
-        return changed[0] if changed else stored(self.persons, key)
+        return self._changed.get(key) or stored(self.persons, key)
 
     def _load(self, person: str) -> dict:
         raw = self._read(person)
         return orjson.loads(raw) if raw else {"households": [], "facts": {}}
 
-    async def flush(self) -> None:
-        """Write every entry the message changed, once (a registration changes its subject twice: the fact and
-        the link). Called by the agents at the end of each message, inside its iteration. The ingest agents
-        share this router, so an entry is written to the partition of the message that changed it, whichever
-        agent's flush writes it."""
-        while self._changed:
-            key = next(iter(self._changed))
-            raw, partition = self._changed.pop(key)
-            await self.write(key, raw, partition)
+    async def handle(self, routing) -> None:
+        """Run one message's routing (a coroutine of this router's methods), then write every entry it changed,
+        once (a registration changes its subject twice: the fact and the link); one message at a time across
+        the agents that share the router. Inside the message's iteration (the writes go to its partition)."""
+        async with self._one_message:
+            try:
+                await routing
+            finally:
+                changed, self._changed = self._changed, {}
+                for key, raw in changed.items():
+                    await self.write(key, raw)
 
     async def _forward(self, household: str, raw: bytes) -> None:
         await self.send(self.household_events, household.encode(), raw, {"gp-kind": FACT})
@@ -203,7 +206,7 @@ class Router:
             recent = entry.setdefault("by", [])
             recent.append(origin)
             del recent[:-RECENT_ORIGINS]
-        self._changed[key] = orjson.dumps(entry), current_partition()
+        self._changed[key] = orjson.dumps(entry)
 
 
 def origin_of(record) -> str:
@@ -234,15 +237,14 @@ def register(engine: Engine, router: Router) -> None:
                 kind = header(record, "gp-kind")
                 origin = origin_of(record)
                 if kind == LINK:
-                    await router.link(record.key.decode(), record.value.decode(), origin=origin)
+                    await router.handle(router.link(record.key.decode(), record.value.decode(), origin=origin))
                 elif kind == LEGACY:
                     member = orjson.loads(record.value)
-                    await router.legacy_member(record.key.decode(), member["person"], member["household"], origin)
+                    await router.handle(router.legacy_member(record.key.decode(), member["person"],
+                                                             member["household"], origin))
                 else:
                     log.error("unexpected message on the person-events topic (offset %s)", record.message.offset)
                     await refuse(dlq, record, "unknown_type", "unknown message kind on the person-events topic")
             except Exception as exc:  # never let one message stop the agent; the message is kept in the DLQ
                 log.exception("link failed at %s/%s", record.message.partition, record.message.offset)
                 await refuse(dlq, record, "internal_error", f"routing failed: {type(exc).__name__}")
-            finally:
-                await router.flush()

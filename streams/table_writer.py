@@ -19,12 +19,6 @@ from __future__ import annotations
 from faust import current_event
 
 
-def current_partition() -> int | None:
-    """The partition of the message being processed by the calling agent (None outside stream iteration)."""
-    event = current_event()
-    return None if event is None else event.message.partition
-
-
 class TableWriter:
     def __init__(self, table, producer):
         self.table = table
@@ -33,18 +27,15 @@ class TableWriter:
         self.topic = table.changelog_topic.get_topic_name()
         self._on_set = table._sensor_on_set
 
-    async def put(self, key: str, value: bytes, partition: int | None = None) -> None:
-        """Store ``value`` under ``key`` in a partition's database and send it to that changelog partition.
-        ``partition``: the one of the message that made the change (:func:`current_partition` then); by default
-        the current message's, so only inside stream iteration, as Faust's own writes."""
-        if partition is None:
-            partition = current_partition()
-            if partition is None:
-                raise RuntimeError("a table write outside stream iteration")
+    async def put(self, key: str, value: bytes) -> None:
+        """Store ``value`` under ``key`` in the current message's partition and send it to the changelog's same
+        partition. Only inside stream iteration, as Faust's own writes."""
+        event = current_event()
+        if event is None:
+            raise RuntimeError("a table write outside stream iteration")
         encoded = self.store._encode_key(key)
-        self.store._key_index[encoded] = partition  # (as Faust's Store._set, for the given partition)
-        self.store._db_for_partition(partition).put(encoded, value)
-        delivery = await self.producer.send(self.topic, encoded, value, partition, None, None)
+        self.store._set(encoded, value)  # the database of the current message's partition
+        delivery = await self.producer.send(self.topic, encoded, value, event.message.partition, None, None)
         delivery.add_done_callback(self._persisted)
         self._on_set(self.table, key, value)
 

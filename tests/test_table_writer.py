@@ -74,23 +74,6 @@ def test_a_write_goes_to_the_messages_partition_and_its_changelog_as_faust_would
     asyncio.run(scenario())
 
 
-def test_a_write_for_a_given_partition_goes_there_whatever_message_is_current(engine):
-    table, writer = engine.persons, engine.persons_writer
-    producer = writer.producer = Producer()
-
-    async def scenario():
-        token = _current_event.set(weakref.ref(event := Event(0)))
-        try:
-            await writer.put("85073012335", b"{}", partition=3)
-        finally:
-            _current_event.reset(token)
-        del event
-
-    asyncio.run(scenario())
-    assert [partition for *_, partition in producer.sent] == [3]
-    assert set(table.data._dbs) == {3}
-
-
 def test_a_write_outside_a_message_is_refused(engine):
     engine.households_writer.producer = Producer()
     with pytest.raises(RuntimeError, match="outside stream iteration"):
