@@ -86,15 +86,6 @@ class Engine:
         topic = self.households.changelog_topic_name
         return {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == topic}
 
-    async def drain_table_writes(self) -> None:
-        """Hand the table writes queued so far to the producer and wait until it took them. Faust queues a
-        table write's changelog message until the agent's next message; the producer applies backpressure. A
-        loop over many keys within one message (a period close: every household of a partition) calls this every
-        so often, so that what waits in memory stays bounded instead of growing with the partition."""
-        buffer = self.app.producer.buffer
-        if buffer.size:
-            await buffer.flush_atmost(buffer.size)
-
     async def send(self, topic: str, key: bytes, value: bytes, headers: dict | None = None):
         """Send one message through the app's producer; returns the delivery future.
 

@@ -34,7 +34,6 @@ from tables.facts import Outcome
 from tables.settlement import fold_and_correct, implied_run, regular_run, settle_implied_runs
 
 log = logging.getLogger("groeipakket.households")
-DRAIN_EVERY = 200  # households of a close between two waits for the producer
 SCAN_YIELD_EVERY = 1_000  # states read by the outbox scan after a restart between two yields to the agents
 RESEND_AFTER = 30.0  # seconds: an instruction sent and not acknowledged after this is sent again (same id)
 
@@ -201,9 +200,9 @@ def register(engine: Engine, send_link) -> None:
         months = closed.months if closed else ()
         children: set[str] = set()
         implied: list[tuple[str, asyncio.Future]] = []
-        for number, household in enumerate(states.household_ids(partition)):
-            if number % DRAIN_EVERY == DRAIN_EVERY - 1:
-                await engine.drain_table_writes()  # memory bounded by this, not by the partition's size
+        # Memory stays bounded over the partition: a state write waits while the producer's batch for the
+        # changelog partition is full (streams.table_writer), so the close goes at the pace of the producer.
+        for household in states.household_ids(partition):
             state = load(household, keep=False)  # a scan of every household: see StateCache.load
             settled = settle_outbox(state)
             run = implied_run(state, period, parameters)
