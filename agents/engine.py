@@ -24,6 +24,7 @@ import streams.rocksdb_store  # noqa: F401  (registers the rocksdb-capped:// sto
 from agents import faust_monitor, metrics
 from config.settings import Settings
 from streams import consumer, topics as names
+from streams.partitioner import partition_for_key
 from streams.broker_compat import faust_app_settings
 from streams.dlq import send_to_dlq
 from streams.table_writer import TableWriter
@@ -41,6 +42,7 @@ RUNTIME_TUNING = {  # Faust settings of the engine's worker that are not about t
     "producer_max_batch_size": 256 * 1024,
     "broker_commit_every": 2000,
     "broker_commit_interval": 1.0,
+    "producer_partitioner": partition_for_key,  # Kafka's default partitioning, the keys' hashes cached
 }
 
 

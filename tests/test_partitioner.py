@@ -1,0 +1,49 @@
+"""The engine's partitioner sends every key to the partition Kafka's default partitioner picks."""
+from aiokafka.partitioner import DefaultPartitioner
+from hypothesis import given, strategies as st
+
+from streams.partitioner import key_hash, partition_for_key
+
+
+@given(key=st.binary(min_size=0, max_size=64), count=st.integers(min_value=1, max_value=64))
+def test_same_partition_as_kafkas_default_partitioner(key, count):
+    partitions = list(range(count))
+    expected = DefaultPartitioner()(key, partitions, partitions)
+    assert partition_for_key(key, partitions, partitions) == expected
+    assert partition_for_key(key, partitions, partitions) == expected  # cached: the same again
+
+
+def test_kafkas_murmur2_test_vectors():
+    # The Java client's murmur2 of these keys (Kafka's test vectors); the partitioner clears the sign bit.
+    vectors = {b"": 275646681, b"testing": 2291530147, b"PEACH!": 2546348827, b"Gorz!": 1742407956,
+               b"987654321": 577579727, b"_!!_": 2335345241, b"CRINOID": 3603193626}
+    for key, expected in vectors.items():
+        assert key_hash(key) == expected & 0x7FFFFFFF
+    assert partition_for_key(b"testing", list(range(12)), []) == (2291530147 & 0x7FFFFFFF) % 12
+
+
+def test_a_message_without_key_goes_to_an_available_partition():
+    for _ in range(50):
+        assert partition_for_key(None, [0, 1, 2, 3], [2, 3]) in (2, 3)
+    assert partition_for_key(None, [0, 1], []) in (0, 1)
+
+
+ENGINE = """
+import tempfile
+from agents.engine import build_engine
+from config.settings import Settings
+from streams.partitioner import partition_for_key
+engine = build_engine(Settings(data_dir=tempfile.mkdtemp()), embedded=True)
+print(engine.app.producer.partitioner is partition_for_key)
+"""
+
+
+def test_the_engines_producer_uses_it():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = subprocess.run([sys.executable, "-c", ENGINE], capture_output=True, text=True, timeout=120,
+                            cwd=Path(__file__).resolve().parent.parent)  # a fresh Prometheus registry
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "True"
