@@ -27,7 +27,7 @@ from agents.state_table import ClosedPeriods, HouseholdTable
 from rules.parameters import default_parameters
 from rules.periods import parse_period
 from streams import topics as names
-from streams.events import decode_event
+from streams.events import decode_stored
 from tables import lineage
 from tables.household import HouseholdState, StateCache
 from tables.facts import Outcome
@@ -150,7 +150,7 @@ def register(engine: Engine, send_link) -> None:
         """Fold one fact and correct the closed months it changes; returns the lineage links it makes (also
         for a fact folded before: after a crash its links may not have been sent)."""
         started = time.perf_counter()
-        event = decode_event(raw)
+        event = decode_stored(raw)  # accepted at ingest (the household-events topic is the engine's own)
         outcome, _ = fold_and_correct(state, event, raw, closed, parameters)
         metrics.FACTS.labels(outcome.name.lower()).inc()
         if outcome is Outcome.ACCEPTED:

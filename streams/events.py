@@ -13,11 +13,11 @@ import datetime as dt
 from typing import Annotated, Literal, Union
 
 import orjson
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo,
                       model_validator)
 
 from rules.periods import parse_period, parse_school_year
-from streams.identifiers import is_valid_household_id, is_valid_insz, normalize_iban
+from streams.identifiers import compact_iban, is_valid_household_id, is_valid_insz, normalize_iban
 
 MIN_DATE = dt.date(1900, 1, 1)
 MAX_DATE = dt.date(2100, 12, 31)
@@ -32,8 +32,13 @@ class InvalidEvent(ValueError):
         self.reason = reason
 
 
-def _insz(value: str) -> str:
-    if not is_valid_insz(value):
+# The validation context of a fact the engine accepted before (decode_stored): its check digits were verified
+# at ingest, so the INSZ and IBAN checks are not computed again. Compared by identity.
+STORED = {"stored": True}
+
+
+def _insz(value: str, info: ValidationInfo) -> str:
+    if info.context is not STORED and not is_valid_insz(value):
         raise ValueError("invalid INSZ (11 digits with mod-97 check)")
     return value
 
@@ -60,8 +65,8 @@ def _school_year(value: str) -> str:
     return value
 
 
-def _iban(value: str) -> str:
-    return normalize_iban(value)
+def _iban(value: str, info: ValidationInfo) -> str:
+    return compact_iban(value) if info.context is STORED else normalize_iban(value)  # the same form either way
 
 
 Insz = Annotated[str, AfterValidator(_insz)]
@@ -389,6 +394,16 @@ def decode_event(raw: bytes | str) -> SourceEvent:
             error["loc"] = tuple(part for part in error.get("loc", ()) if part != event_type)
         detail = "; ".join(_describe(e) for e in errors[:3])
         raise InvalidEvent(_reason_class(first), detail) from None
+
+
+def decode_stored(raw: bytes | str) -> SourceEvent:
+    """A fact this engine accepted before, read back from its own tables or internal topics: validated as
+    :func:`decode_event` does, except for the INSZ and IBAN check digits, verified when it was accepted (at
+    ingest). Those checks cost ~26 µs per INSZ and ~33 µs per IBAN once their caches no longer hold every person
+    of the population (2–6 % of a worker's samples at 100 000 households); the IBAN still comes out compacted,
+    as accepted. Raises pydantic's ``ValidationError`` for anything else wrong (not expected: stored facts were
+    accepted)."""
+    return _ADAPTER.validate_json(raw, context=STORED)
 
 
 def decode_record(key: bytes | None, value: bytes) -> SourceEvent:

@@ -53,6 +53,12 @@ def normalize_iban(value: str) -> str:
         raise ValueError("invalid IBAN (check digits or format)") from exc
 
 
+def compact_iban(value: str) -> str:
+    """An IBAN in the form :func:`normalize_iban` returns (no spaces or separators, upper case), unchecked: for
+    an IBAN checked before."""
+    return stdnum_iban.compact(value)
+
+
 def birth_date_from_insz(insz: str) -> dt.date | None:
     """The birth date encoded in an INSZ, when it encodes a full one (None for unknown day/month)."""
     try:

@@ -23,7 +23,7 @@ from enum import Enum
 
 import orjson
 
-from streams.events import _ADAPTER, SourceEvent, encode_event
+from streams.events import SourceEvent, decode_stored, encode_event
 
 Outcome = Enum("Outcome", "ACCEPTED DUPLICATE SUPERSEDED")
 
@@ -95,10 +95,11 @@ class FactStore:
             self.add(event)
 
     def _event(self, key: tuple) -> SourceEvent:
-        """The winning event of a natural key, decoded (and validated) when read back and not needed so far."""
+        """The winning event of a natural key, decoded (and validated, its identifiers checked at ingest:
+        streams.events.decode_stored) when read back and not needed so far."""
         event = self._facts[key]
         if event is None:
-            event = self._facts[key] = _ADAPTER.validate_json(self._raw[key])
+            event = self._facts[key] = decode_stored(self._raw[key])
         return event
 
     def _decoded(self) -> dict[tuple, SourceEvent]:
@@ -191,7 +192,7 @@ class FactStore:
         for number, item in enumerate(document["facts"]):
             raw = orjson.dumps(item)
             if index is None:  # a document written before the index: decode to find key and precedence
-                event = _ADAPTER.validate_json(raw)
+                event = decode_stored(raw)
                 key, rank = natural_key(event), precedence(event)
             else:
                 entry = index[number]
