@@ -24,9 +24,9 @@ import streams.rocksdb_store  # noqa: F401  (registers the rocksdb-capped:// sto
 from agents import faust_monitor, metrics
 from config.settings import Settings
 from streams import consumer, topics as names
-from streams.partitioner import partition_for_key
 from streams.broker_compat import faust_app_settings
 from streams.dlq import send_to_dlq
+from streams.partitioner import partition_for_key
 from streams.table_writer import TableWriter
 
 log = logging.getLogger("groeipakket")
