@@ -3,14 +3,12 @@
 That the broker stores compressed batches and Faust recovers a table exactly from a compressed changelog is
 checked against the embedded broker in tests/integration/test_embedded_broker.py."""
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from config.settings import Settings
+from tests.engine_process import engine_printout
 
 ENGINE = """
 import tempfile
@@ -42,7 +40,4 @@ def test_the_worker_produces_with_the_configured_codec(setting, expected):
     env = {key: value for key, value in os.environ.items() if key != "GROEIPAKKET_COMPRESSION"}
     if setting is not None:
         env["GROEIPAKKET_COMPRESSION"] = setting
-    result = subprocess.run([sys.executable, "-c", ENGINE], env=env, capture_output=True, text=True, timeout=120,
-                            cwd=Path(__file__).resolve().parent.parent)  # a fresh process: one Prometheus registry
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().splitlines()[-1] == expected
+    assert engine_printout(ENGINE, env=env) == expected

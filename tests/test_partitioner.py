@@ -3,6 +3,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from hypothesis import given, strategies as st
 
 from streams.partitioner import key_hash, partition_for_key
+from tests.engine_process import engine_printout
 
 
 @given(key=st.binary(min_size=0, max_size=64), count=st.integers(min_value=1, max_value=64))
@@ -39,11 +40,4 @@ print(engine.app.producer.partitioner is partition_for_key)
 
 
 def test_the_engines_producer_uses_it():
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    result = subprocess.run([sys.executable, "-c", ENGINE], capture_output=True, text=True, timeout=120,
-                            cwd=Path(__file__).resolve().parent.parent)  # a fresh Prometheus registry
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().splitlines()[-1] == "True"
+    assert engine_printout(ENGINE) == "True"

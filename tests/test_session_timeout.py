@@ -1,13 +1,11 @@
 """The group session of the worker (config.settings.group_session_timeout): the broker kind's default unless set."""
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from config.settings import Settings
+from tests.engine_process import engine_printout
 
 ENGINE = """
 import sys, tempfile
@@ -28,10 +26,7 @@ def test_the_session_is_the_broker_kinds_default_unless_set(kind, setting, expec
     env = {key: value for key, value in os.environ.items() if key != "GROEIPAKKET_GROUP_SESSION_TIMEOUT"}
     if setting is not None:
         env["GROEIPAKKET_GROUP_SESSION_TIMEOUT"] = setting
-    result = subprocess.run([sys.executable, "-c", ENGINE, kind], env=env, capture_output=True, text=True,
-                            timeout=120, cwd=Path(__file__).resolve().parent.parent)  # a fresh Prometheus registry
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().splitlines()[-1] == expected
+    assert engine_printout(ENGINE, kind, env=env) == expected
 
 
 def test_a_session_under_two_seconds_is_refused():

@@ -212,15 +212,11 @@ print(sorted({str(r.resource.canonical) for r in engine.app.web.web_app.router.r
 def test_build_engine_registers_the_api_only_when_enabled(enabled):
     import ast
     import os
-    import subprocess
-    import sys
-    from pathlib import Path
+
+    from tests.engine_process import engine_printout
 
     env = {**os.environ, "GROEIPAKKET_API_ENABLED": "1" if enabled else "0", "GROEIPAKKET_API_TOKEN": TOKEN}
-    result = subprocess.run([sys.executable, "-c", ROUTES], env=env, capture_output=True, text=True, timeout=120,
-                            cwd=Path(__file__).resolve().parent.parent)  # a fresh process: one Prometheus registry
-    assert result.returncode == 0, result.stderr[-2000:]
-    routes = ast.literal_eval(result.stdout.strip().splitlines()[-1])
+    routes = ast.literal_eval(engine_printout(ROUTES, env=env))
     api = ["/households/{household_id}", "/households/{household_id}/entitlements",
            "/instructions/{instruction_id}/explain"]
     assert "/metrics" in routes
