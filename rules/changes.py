@@ -6,7 +6,9 @@ dates. So when M is not a change month of the household, its lines are those of 
 for the months that follow. A change month is a month in which at least one of these may differ from the month
 before:
 
-- the parameters: a value dated d is first in force in the month of d (d the 1st) or the next one;
+- the parameters: a value dated d is first in force in the month of d (d the 1st) or the next one — but for
+  the parameters read only for a line that falls in a change month of the household anyway (the preschool
+  supplement's yearly amount: rules/preschool.py), whose new values change no other month;
 - every July and August (school bonus, §6.1; without another change July is June plus the school bonus and
   August is June) and every September (allocation year and income year, §4.4; school year, §6.4);
 - of every person ever a member of (or placed in) the household, and of every member of the legacy groups of
@@ -33,7 +35,7 @@ from __future__ import annotations
 import bisect
 from functools import lru_cache
 
-from rules import school_allowance
+from rules import preschool, school_allowance
 from rules.periods import month_of
 from rules.situation import Person
 
@@ -47,10 +49,12 @@ FAR_MONTH = 10_000 * 12
 
 @lru_cache(maxsize=16)
 def parameter_months(params, names: tuple[str, ...] | None = None) -> tuple[int, ...]:
-    """The months in which a value of a parameter (of those named, default all) starts to be in force, in order:
-    a month reads the values in force on its first day (:meth:`rules.parameters.Parameter.at_month`). Cached
-    per set of parameters: a calculator is built for every household state."""
-    chosen = params if names is None else [params[name] for name in names]
+    """The months in which a value of a parameter (of those named; default all but those read only in change
+    months, ``preschool.READ_IN_CHANGE_MONTHS_ONLY``) starts to be in force, in order: a month reads the values
+    in force on its first day (:meth:`rules.parameters.Parameter.at_month`). Cached per set of parameters: a
+    calculator is built for every household state."""
+    chosen = ([parameter for parameter in params if parameter.name not in preschool.READ_IN_CHANGE_MONTHS_ONLY]
+              if names is None else [params[name] for name in names])
     return tuple(sorted({month_of(day) if day.day == 1 else month_of(day) + 1
                          for parameter in chosen for day in parameter.dates}))
 

@@ -7,12 +7,18 @@
   preschool attendance in that school year reaches 150 half days **[decision: the contract carries no class]**.
   Period: the month of the first attendance report (``as_of``) that shows the threshold reached.
 Amount: the one of the calendar year of the period.
+
+Both periods are change months of the household (rules.changes.person_months: the third birthday's month, and
+the month of every attendance report of the fourth birthday's school year), and so is the month after each. So
+the amount, read for the period only, changes no other month's lines: its new value every January makes no
+change month (rules.changes.parameter_months), or every January would be computed for every household.
 """
 import datetime as dt
 
 from rules.periods import add_years, month_of
 
 COMPONENT = "preschool"
+READ_IN_CHANGE_MONTHS_ONLY = ("preschool",)  # parameters read only for a line in a change month (above)
 LEGAL = "Groeipakketdecreet 27.04.2018, art. 54-55; ruleset v1 §6.2"
 
 

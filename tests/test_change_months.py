@@ -3,6 +3,7 @@ computation month by month gives — amounts and traces — over simulated and r
 import orjson
 import pytest
 
+from rules import changes
 from rules.calculator import Calculator
 from rules.situation import Situation
 from sim.population import SimulationConfig, generate_events
@@ -85,3 +86,30 @@ def test_an_enrolment_and_a_care_assessment_that_end_during_the_year():
     s.tax(mother, 2021, 15000)
     s.tax(mother, 2022, 15000)
     _same_result(Situation(fold(s.decoded())), MONTHS)
+
+
+def test_the_preschool_amount_of_a_new_year_makes_no_change_month():
+    """The preschool supplement's amount is new every January, but its lines fall in change months of their own
+    (the third birthday, an attendance report: rules/preschool.py), so January is no change month for that
+    alone: re-dated across it, the lines are those of each month computed on its own, and a third birthday in
+    January is paid at that year's amount."""
+    s = Scenario("H-P")
+    mother = s.parent("1990-04-01")
+    s.child("2018-05-10", [mother])
+    toddler = s.child("2022-01-15", [mother])  # three in January 2025
+    s.enrolled(toddler, "2024-2025", "preschool", "2025-01-06")
+    situation = Situation(fold(s.decoded()))
+    january = 2025 * 12
+    _same_result(situation, range(january - 3, january + 3))
+    calc = Calculator(situation)
+    assert january not in changes.parameter_months(calc.params)
+    assert 2024 * 12 + 8 in changes.parameter_months(calc.params)  # (the September indexation still is one)
+    assert january in changes.household_months(calc, "H-P", [2024])  # the third birthday
+    paid = [line for line in calc.household_entitlements("H-P", january) if line.component == "preschool"]
+    assert [(line.child, line.amount_cents) for line in paid] == [(toddler, 14640)]
+
+    s = Scenario("H-Q")
+    father = s.parent("1988-02-01")
+    s.child("2016-03-20", [father])
+    calc = s.calculator()
+    assert january not in changes.household_months(calc, "H-Q", [2024])
