@@ -202,8 +202,8 @@ def register(engine: Engine, send_link) -> None:
         implied: list[tuple[str, asyncio.Future]] = []
         # Memory stays bounded over the partition: a state write waits while the producer's batch for the
         # changelog partition is full (streams.table_writer), so the close goes at the pace of the producer.
-        for household in states.household_ids(partition):
-            state = load(household, keep=False)  # a scan of every household: see StateCache.load
+        for household, head in states.each_head(partition):
+            state = cache.load(household, head, states.read, keep=False)  # a scan of every household
             settled = settle_outbox(state)
             run = implied_run(state, period, parameters)
             if run is None:

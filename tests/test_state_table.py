@@ -60,3 +60,18 @@ def test_outside_a_message_every_partition_is_searched(tmp_path):
     assert sorted(table.fact_entries("HH-A")) == [b"HH-A/15020254321", b"HH-A/85010112345"]
     assert table.fact_entries("HH-C") == []
     assert sum(db.seeks for db in dbs.values()) == 4 + 2 + 4  # HH-B is found last, HH-A second, HH-C nowhere
+
+
+def test_a_close_reads_every_head_of_a_partition_in_slices(tmp_path):
+    """``each_head``: every household of the partition with its head, in key order, one iterator per slice of
+    ``limit`` heads; the partition's meta keys (``__…``) and fact entries (``~…``) are not households."""
+    table, dbs = _table(tmp_path)
+    table.table.data._decode_key = lambda key: key.decode()[1:-1]
+    db = dbs[1]
+    for household in ("HH-E", "HH-A", "HH-D", "HH-C", "HH-B"):
+        db.db[f'"{household}"'.encode()] = f"head of {household}".encode()
+    db.db[b'"__closed__:1"'] = b"[24290, 24290, [24290]]"
+    assert list(table.each_head(1, limit=2)) == [(h, f"head of {h}".encode())
+                                                 for h in ("HH-A", "HH-B", "HH-C", "HH-D", "HH-E")]
+    assert db.seeks == 3
+    assert list(table.each_head(0)) == []
