@@ -140,8 +140,12 @@ def fact_months(calc, household_id: str) -> tuple[int, ...]:
     return tuple(sorted(months))
 
 
-def household_months(calc, household_id: str, years: list[int]) -> set[int]:
-    """The change months of a household, for the school years (allocation years) ``years``."""
+def household_months(calc, household_id: str, years: list[int], month_after_due: bool = True) -> set[int]:
+    """The change months of a household, for the school years (allocation years) ``years``.
+
+    ``month_after_due=False``: without the month after a school allowance's due month, which differs from the
+    due month by that line only (no other rule reads the school allowance), for a caller that leaves the line
+    out of the months after the due month (tables.forecast)."""
     months = set(calc.fact_change_months(household_id))  # a set: looked up month by month
     months.update(calc.parameter_change_months)
     for person in calc.members(household_id):
@@ -149,7 +153,7 @@ def household_months(calc, household_id: str, years: list[int]) -> set[int]:
             for year in years:
                 due = school_allowance.due_month(calc, person, year)
                 if due is not None:
-                    months.update((due, due + 1))
+                    months.update((due, due + 1) if month_after_due else (due,))
     return months
 
 

@@ -9,7 +9,8 @@ month: the lines it instructed with their traces (the audit lines) and payment d
 ``until`` they hold for — every month after P up to ``until`` is neither a change month of the household nor a
 month in which a payer choice or a designated receiver takes effect, except a July and an August in which no fact
 changes: July is June with the school bonus (the forecast keeps the bonus lines, computed when it is made), August
-is June (rules.changes.month_with_same_facts). The regular run of a later month up to ``until`` re-dates them
+is June (rules.changes.month_with_same_facts); and the month after a school allowance's due month, which is the
+due month without that line. The regular run of a later month up to ``until`` re-dates them
 instead of building the household's situation and computing it: the same instructions, ids and audit records as a
 computation would give (``tests/test_forecast.py`` checks this over a simulated population).
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rules import changes, school_bonus
+from rules import changes, school_allowance, school_bonus
 from rules.calculator import COMPONENTS
 from rules.payment import PaymentDetails
 from rules.periods import allocation_year_start, period_text
@@ -30,6 +31,9 @@ from rules.periods import allocation_year_start, period_text
 # One part of a regular run: the payment details, lines (child, component, month, cents), their audit lines
 # and the source events behind them.
 Part = tuple[PaymentDetails, list[tuple], list[dict], list[str]]
+# Components paid in one month of a year, whose lines a re-dated month leaves out (the school bonus of a July
+# comes from the forecast's own list).
+PAID_ONCE = (school_bonus.COMPONENT, school_allowance.COMPONENT)
 
 
 def _span(calc, household_id: str, month: int) -> tuple[int, int | None]:
@@ -39,8 +43,10 @@ def _span(calc, household_id: str, month: int) -> tuple[int, int | None]:
     Nothing of the household changes up to the month before its next change month. July and August are change
     months every year, but the calculator knows two of their cases (rules.changes.only_school_bonus_added and
     month_with_same_facts): a July in which no fact changes has the lines of June and the school bonus, and an
-    August in which no fact changes, after such a July, has the lines of June."""
-    months = changes.household_months(calc, household_id, [allocation_year_start(month)])
+    August in which no fact changes, after such a July, has the lines of June. The month after a school
+    allowance's due month is one only for that line (§6.4, paid once, read by no other rule), which
+    :func:`redated` leaves out: so a forecast made in the due month serves the months after it."""
+    months = changes.household_months(calc, household_id, [allocation_year_start(month)], month_after_due=False)
     file = calc.situation.households.get(household_id)
     if file is not None:
         months.update(start for start, _, _ in file.payers + file.receivers)
@@ -94,13 +100,13 @@ def implied_months(forecast: dict, closed_months, regular_done: set[int]) -> lis
 
 def redated(forecast: dict, month: int) -> dict[str, Part]:
     """The parts of the forecast's regular run for ``month`` (one the forecast serves): its lines without the
-    school bonus, with the school bonus of the July it serves, in the order a computed run gives (child,
-    component)."""
+    school bonus and the school allowance (a month the forecast serves is never a due month of either), with the
+    school bonus of the July it serves, in the order a computed run gives (child, component)."""
     period = period_text(month)
     bonus = forecast.get("school_bonus", ()) if month % 12 == 6 else ()
     parts: dict[str, Part] = {}
     for name, payer, receiver, iban, payment_sources, explanations in forecast["parts"]:
-        kept = [line for line in explanations if line["component"] != school_bonus.COMPONENT]
+        kept = [line for line in explanations if line["component"] not in PAID_ONCE]
         if name == "" and bonus:
             kept = sorted([*kept, *bonus], key=lambda line: (line["child"], COMPONENTS.index(line["component"])))
         if not kept:

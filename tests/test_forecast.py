@@ -10,8 +10,9 @@ from bench.corrections import simulated_households, state_before
 from rules.parameters import default_parameters
 from rules.periods import parse_period
 from streams.events import decode_event
-from tables.household import read_back
+from tables.household import HouseholdState, read_back
 from tables.settlement import fold_and_correct, regular_run
+from tests.builders import Scenario
 
 
 def replay(events, first: int, last: int, use_forecast: bool):
@@ -68,3 +69,29 @@ def test_a_forecast_that_serves_no_later_month_is_not_kept_and_a_fact_then_leave
             assert all(key.startswith("~") for key, _ in state.writes()), household
             dropped += 1
     assert kept > 20 and dropped > 20  # July's run forecasts August (its facts are June's) for most households
+
+
+def test_the_month_after_the_school_allowance_is_re_dated_without_it():
+    """September pays the school allowance (§6.4) once; October has September's lines without it. The forecast
+    made in September serves October, and its re-dated run is the computed one, byte for byte."""
+    s = Scenario("H-S")
+    mother = s.parent("1986-03-01")
+    pupil = s.child("2015-06-10", [mother])
+    s.enrolled(pupil, "2024-2025", "primary", "2024-09-02")
+    s.tax(mother, 2022, 14_000.0)
+    september, october = parse_period("2024-09"), parse_period("2024-10")
+    runs = []
+    for use_forecast in (True, False):
+        state = HouseholdState("H-S")
+        for event in s.decoded():
+            state.add_fact(event)
+        paid = regular_run(state, september)
+        assert "school_allowance" in {line["component"] for instruction, _ in paid for line in instruction["lines"]}
+        state.outbox.clear()
+        state = read_back(state, {})
+        assert state.forecast is not None and state.forecast["until"] >= october
+        if not use_forecast:
+            state.forecast = None
+        runs.append(orjson.dumps(regular_run(state, october)))
+    assert runs[0] == runs[1]
+    assert b"school_allowance" not in runs[0] and b'"basic"' in runs[0]
