@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from rules import payment, school_allowance
 from rules.parameters import default_parameters
 from rules.calculator import COMPONENTS
-from rules.periods import month_of, parse_period, parse_school_year, period_text, regular_due_date
+from rules.periods import income_year, month_of, parse_period, parse_school_year, period_text, regular_due_date
 from tables import forecast
 from tables.facts import Outcome, natural_key
 from tables.household import HouseholdState
@@ -123,6 +123,18 @@ def childcare_report_keeps_forecast(state: HouseholdState, event, closed: tuple[
             and parse_period(event.data.month) <= closed[1])
 
 
+def assessment_keeps_forecast(state: HouseholdState, event) -> bool:
+    """Whether a tax or property assessment leaves the household's forecast valid: one for another income year
+    than that of the forecast's allocation year. The rules read an income year only for the allocation year
+    that starts two years after it (§4.4 social supplement, §6.4 school allowance: rules.periods.income_year),
+    and every month a forecast serves is in the allocation year of the month it was made for (September starts
+    a new one and is a change month of every household: tables.forecast), so an assessment of another income
+    year changes no line nor trace of those months, nor a change month (rules.changes reads no assessment). The
+    assessment still corrects the closed months of its own allocation year (:func:`correct`)."""
+    return (event.type in ("tax.assessed", "property.assessed") and state.forecast is not None
+            and event.data.income_year != income_year(state.forecast["month"]))
+
+
 def fold_and_correct(state: HouseholdState, event, raw: bytes | None, closed: tuple[int, int] | None,
                      parameters=None) -> tuple[Outcome, list[tuple[dict, dict]]]:
     """Fold one fact into the state and, when it was accepted, correct the closed months it changes."""
@@ -130,7 +142,8 @@ def fold_and_correct(state: HouseholdState, event, raw: bytes | None, closed: tu
     inert = closed is not None and event.type == "education.attendance" and attendance_changes_no_amount(
         state, event, parameters)
     replaced = state.facts.winner(natural_key(event)) if closed is not None else None
-    outcome = state.add_fact(event, raw, changes_lines=not (inert or childcare_report_keeps_forecast(state, event, closed)))
+    keeps = inert or childcare_report_keeps_forecast(state, event, closed) or assessment_keeps_forecast(state, event)
+    outcome = state.add_fact(event, raw, changes_lines=not keeps)
     if outcome is not Outcome.ACCEPTED or inert:
         return outcome, []
     return outcome, correct(state, event, closed, parameters, replaced)

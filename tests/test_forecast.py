@@ -95,3 +95,36 @@ def test_the_month_after_the_school_allowance_is_re_dated_without_it():
         runs.append(orjson.dumps(regular_run(state, october)))
     assert runs[0] == runs[1]
     assert b"school_allowance" not in runs[0] and b'"basic"' in runs[0]
+
+
+def test_an_assessment_of_another_income_year_keeps_the_forecast():
+    """November 2024 reads the income of 2022 (allocation year 2024-2025): an assessment of 2023 leaves the
+    forecast made in October as it is, and the run re-dated from it is the computed one, byte for byte; a revised
+    assessment of 2022 drops it."""
+    s = Scenario("H-T")
+    mother = s.parent("1984-07-01")
+    s.child("2014-02-11", [mother])
+    s.child("2019-11-30", [mother])
+    s.tax(mother, 2022, 21_000.0)
+    october, november = parse_period("2024-10"), parse_period("2024-11")
+    runs = []
+    for use_forecast in (True, False):
+        state = HouseholdState("H-T")
+        for event in s.decoded():
+            state.add_fact(event)
+        regular_run(state, october)
+        state.outbox.clear()
+        state = read_back(state, {})
+        assert state.forecast is not None and state.forecast["until"] >= november
+        later = Scenario("H-T")
+        raw = orjson.dumps(later.tax(mother, 2023, 48_000.0, recorded_at="2024-11-05T09:00:00Z"))
+        fold_and_correct(state, decode_event(raw), raw, (october, october))
+        assert state.forecast is not None
+        if not use_forecast:
+            state.forecast = None
+        runs.append(orjson.dumps(regular_run(state, november)))
+        state.outbox.clear()
+        raw = orjson.dumps(later.tax(mother, 2022, 9_000.0, recorded_at="2024-11-20T09:00:00Z"))
+        fold_and_correct(state, decode_event(raw), raw, (october, november))
+        assert state.forecast is None
+    assert runs[0] == runs[1] and b'"social"' in runs[0]
