@@ -71,6 +71,19 @@ def test_a_forecast_that_serves_no_later_month_is_not_kept_and_a_fact_then_leave
     assert kept > 20 and dropped > 20  # July's run forecasts August (its facts are June's) for most households
 
 
+def _paid_with_forecast(scenario: Scenario, month: int) -> tuple[HouseholdState, list]:
+    """A state of the scenario's facts with its regular run of ``month`` made and delivered, read back from its
+    table value; the forecast it keeps serves the next month."""
+    state = HouseholdState(scenario.household)
+    for event in scenario.decoded():
+        state.add_fact(event)
+    paid = regular_run(state, month)
+    state.outbox.clear()
+    state = read_back(state, {})
+    assert state.forecast is not None and state.forecast["until"] >= month + 1
+    return state, paid
+
+
 def test_the_month_after_the_school_allowance_is_re_dated_without_it():
     """September pays the school allowance (§6.4) once; October has September's lines without it. The forecast
     made in September serves October, and its re-dated run is the computed one, byte for byte."""
@@ -82,14 +95,8 @@ def test_the_month_after_the_school_allowance_is_re_dated_without_it():
     september, october = parse_period("2024-09"), parse_period("2024-10")
     runs = []
     for use_forecast in (True, False):
-        state = HouseholdState("H-S")
-        for event in s.decoded():
-            state.add_fact(event)
-        paid = regular_run(state, september)
+        state, paid = _paid_with_forecast(s, september)
         assert "school_allowance" in {line["component"] for instruction, _ in paid for line in instruction["lines"]}
-        state.outbox.clear()
-        state = read_back(state, {})
-        assert state.forecast is not None and state.forecast["until"] >= october
         if not use_forecast:
             state.forecast = None
         runs.append(orjson.dumps(regular_run(state, october)))
@@ -109,13 +116,7 @@ def test_an_assessment_of_another_income_year_keeps_the_forecast():
     october, november = parse_period("2024-10"), parse_period("2024-11")
     runs = []
     for use_forecast in (True, False):
-        state = HouseholdState("H-T")
-        for event in s.decoded():
-            state.add_fact(event)
-        regular_run(state, october)
-        state.outbox.clear()
-        state = read_back(state, {})
-        assert state.forecast is not None and state.forecast["until"] >= november
+        state, _ = _paid_with_forecast(s, october)
         later = Scenario("H-T")
         raw = orjson.dumps(later.tax(mother, 2023, 48_000.0, recorded_at="2024-11-05T09:00:00Z"))
         fold_and_correct(state, decode_event(raw), raw, (october, october))
