@@ -15,7 +15,9 @@ instead of building the household's situation and computing it: the same instruc
 computation would give (``tests/test_forecast.py`` checks this over a simulated population).
 
 A forecast holds only while nothing it was made from changes: every accepted fact drops it
-(:meth:`tables.household.HouseholdState.add_fact`), it names the parameters it was computed with (their
+(:meth:`tables.household.HouseholdState.add_fact`) but those that change none of its lines nor traces
+(tables.settlement: an attendance report that changes no amount, a childcare report for a closed month, an
+assessment of another income year), it names the parameters it was computed with (their
 fingerprint), and it is made and used only for a month that nothing was instructed for yet (a regular run
 pays what is due, less what was instructed: with nothing instructed, exactly the lines).
 """
