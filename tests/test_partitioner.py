@@ -1,8 +1,8 @@
 """The engine's partitioner sends every key to the partition Kafka's default partitioner picks."""
-from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.partitioner import DefaultPartitioner, murmur2 as aiokafka_murmur2
 from hypothesis import given, strategies as st
 
-from streams.partitioner import key_hash, partition_for_key
+from streams.partitioner import key_hash, murmur2, partition_for_key
 from tests.engine_process import engine_printout
 
 
@@ -12,6 +12,11 @@ def test_same_partition_as_kafkas_default_partitioner(key, count):
     expected = DefaultPartitioner()(key, partitions, partitions)
     assert partition_for_key(key, partitions, partitions) == expected
     assert partition_for_key(key, partitions, partitions) == expected  # cached: the same again
+
+
+@given(key=st.binary(min_size=0, max_size=80))
+def test_murmur2_is_aiokafkas(key):
+    assert murmur2(key) == aiokafka_murmur2(key) & 0xFFFFFFFF
 
 
 def test_kafkas_murmur2_test_vectors():
