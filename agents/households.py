@@ -269,15 +269,12 @@ def register(engine: Engine, send_link) -> None:
         if not scanned["done"]:  # entries a previous process recorded: sent at once (never sent by this one)
             try:
                 for partition in sorted(engine.household_partitions()):
-                    start = None
-                    while True:  # a scan of every head, in slices: the agents run in between
-                        heads, start = states.heads(partition, start, SCAN_YIELD_EVERY)
-                        for household, raw in heads:
-                            if b'"outbox":[]' not in raw:
-                                pending.setdefault(household, {})
-                        if start is None:
-                            break
-                        await asyncio.sleep(0)
+                    heads = states.each_head(partition, SCAN_YIELD_EVERY)  # read a slice at a time
+                    for number, (household, raw) in enumerate(heads, 1):
+                        if b'"outbox":[]' not in raw:
+                            pending.setdefault(household, {})
+                        if number % SCAN_YIELD_EVERY == 0:  # the agents run between two slices
+                            await asyncio.sleep(0)
             except Exception:  # a rebalance closed a partition under the scan: scan again on the next tick
                 log.warning("outbox scan interrupted; scanning again", exc_info=True)
                 return

@@ -20,7 +20,7 @@ _M, _MASK = 0x5BD1E995, 0xFFFFFFFF  # murmur2's multiplier; 32 bits
 def murmur2(key: bytes) -> int:
     """Kafka's murmur2 (``org.apache.kafka.common.utils.Utils.murmur2``, seed 0x9747b28c), as an unsigned 32-bit
     value: the same as aiokafka's, with the key read four bytes at a time (``struct``) instead of byte by byte,
-    3.8 µs against 6.9 µs for a trace id. A key seen once is hashed once: an audit record's trace id, one per
+    3.6 µs against 6.7 µs for a trace id. A key seen once is hashed once: an audit record's trace id, one per
     instruction, never comes again."""
     length = len(key)
     h = 0x9747B28C ^ length

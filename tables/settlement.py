@@ -24,6 +24,7 @@ from tables.facts import Outcome, natural_key
 from tables.household import HouseholdState
 
 NO_AMOUNT_EFFECT = {"payer.chosen", "receiver.designated", "bank_account.registered"}
+ASSESSMENTS = ("tax.assessed", "property.assessed")  # read by income year (§4.4, §6.4)
 
 
 def affected_months(event, last_closed: int, preschool_grace_months: int = 2) -> range:
@@ -34,7 +35,7 @@ def affected_months(event, last_closed: int, preschool_grace_months: int = 2) ->
     kind, data = event.type, event.data
     if kind in NO_AMOUNT_EFFECT:
         return range(0)
-    if kind in ("tax.assessed", "property.assessed"):
+    if kind in ASSESSMENTS:
         first = (data.income_year + 2) * 12 + 8  # the allocation (and school) year that uses this income year
         return range(first, min(first + 12, last_closed + 1))
     if kind == "childcare.attendance":
@@ -131,7 +132,7 @@ def assessment_keeps_forecast(state: HouseholdState, event) -> bool:
     a new one and is a change month of every household: tables.forecast), so an assessment of another income
     year changes no line nor trace of those months, nor a change month (rules.changes reads no assessment). The
     assessment still corrects the closed months of its own allocation year (:func:`correct`)."""
-    return (event.type in ("tax.assessed", "property.assessed") and state.forecast is not None
+    return (event.type in ASSESSMENTS and state.forecast is not None
             and event.data.income_year != income_year(state.forecast["month"]))
 
 
