@@ -1,6 +1,7 @@
 """The Faust application of the streaming engine: app, topics, tables and the agents' shared plumbing.
 
-Flow (every arrow a Kafka topic, every box an agent with ``concurrency=1``)::
+Flow (every arrow a Kafka topic, every box a consumer of it that handles one message or batch at a time: the
+periods agent is a Faust agent with ``concurrency=1``, the others batch handlers, :mod:`streams.consumer`)::
 
     src.* ──> [ingest, one per source topic] ──> <app>-person-events ──> [routing] ──> <app>-household-events
                    │ invalid: dlq                  (facts, links)        persons table     │ (facts, related,
@@ -50,6 +51,15 @@ async def refuse(dlq_topic, record, reason_class: str, reason: str) -> None:
     """A record the engine cannot accept or process goes to the DLQ unchanged, with the reason, and is counted."""
     metrics.REJECTED.labels(record.message.topic, reason_class).inc()
     await send_to_dlq(dlq_topic, record, reason_class, reason)
+
+
+def refuse_batch(dlq_topic, handler_name: str):
+    """A batch handler's last resort (streams.consumer.BatchHandler.failed): every record of the slice goes to
+    the DLQ with the error, so nothing is lost and the loop goes on."""
+    async def failed(records, exc: Exception) -> None:
+        for record in records:
+            await refuse(dlq_topic, record, "internal_error", f"{handler_name} failed: {type(exc).__name__}")
+    return failed
 
 
 def stored(table, key: str) -> bytes | None:

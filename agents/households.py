@@ -1,6 +1,7 @@
 """Household agent (households table): facts in, payment instructions out.
 
-On a fact: fold it into the household's state; if it changed anything and periods are closed, recompute the
+Messages come in batches of one partition (:mod:`streams.consumer`); a household's messages of a batch are
+handled together, in order, with one state write. On a fact: fold it into the household's state; if it changed anything and periods are closed, recompute the
 closed months it can affect and publish a ``correction`` with the signed differences. On a close marker for
 period P (one per partition, from the periods agent): publish the ``regular`` instruction(s) of P for every
 household of the partition — a run that only re-dates the household's forecast is *implied*: published without
@@ -22,11 +23,12 @@ import time
 import orjson
 
 from agents import metrics
-from agents.engine import CLOSE, FACT, FACTS, RELATED, Engine, header, refuse
+from agents.engine import CLOSE, FACT, FACTS, RELATED, Engine, header, refuse, refuse_batch
 from agents.state_table import ClosedPeriods, HouseholdTable
 from rules.parameters import default_parameters
 from rules.periods import parse_period
 from streams import topics as names
+from streams.consumer import consume_in_batches, current
 from streams.events import decode_stored
 from tables import lineage
 from tables.household import HouseholdState, StateCache
@@ -58,6 +60,7 @@ def register(engine: Engine, send_link) -> None:
     confirmed: set[str] = set()  # acknowledged by the broker, until the outbox entry is settled
     pending: dict[str, dict[str, float]] = {}  # household -> instruction ids sent, not acknowledged -> when
     scanned = {"done": False}
+    failed: list[tuple[object, str]] = []  # (message, reason) of the batch in hand that failed: to the DLQ
 
     def on_delivered(household: str, instruction_id: str):
         def callback(future) -> None:
@@ -157,28 +160,48 @@ def register(engine: Engine, send_link) -> None:
             metrics.RECOMPUTE.observe(time.perf_counter() - started)
         return lineage.links_of_member(event, state.household_id, state.related)
 
-    async def on_facts(household: str, raws: list[bytes], record, partition: int) -> None:
-        """One fact (FACT), or a person's history forwarded at once (FACTS): folded in order, exactly as one
-        message per fact would be (same corrections, same ids), with one write for all of them: the head when
-        it changed, and an entry per subject whose facts changed."""
-        head, state, closed = begin(household, partition)
+    def fold_facts(state: HouseholdState, kind: bytes, record, closed) -> list[tuple[str, str]]:
+        """One fact (FACT), or a person's history forwarded at once (FACTS), folded in order; returns the links
+        to send. A fact that fails is reported (DLQ) and the others go on."""
+        raws = [record.value] if kind == FACT else [raw.encode() for raw in orjson.loads(record.value)]
         links: list[tuple[str, str]] = []
         for number, raw in enumerate(raws):
             try:
                 links.extend(apply(state, raw, closed.span if closed else None))
             except Exception as exc:  # one bad fact must not drop the others of the message
-                log.exception("fact %d of the message at %s/%s failed", number, partition, record.message.offset)
-                await refuse(dlq, record, "internal_error", f"fact {number} of the message: {type(exc).__name__}")
-        await finish(head, state, record, partition, links)  # also what was folded before a fact failed
+                log.exception("fact %d of the message at %s/%s failed", number, record.message.partition,
+                              record.message.offset)
+                failed.append((record, f"fact {number} of the message: {type(exc).__name__}"))
+        return links
 
-    async def on_related(household: str, related: str, record, partition: int) -> None:
+    def relate(state: HouseholdState, related: str) -> list[tuple[str, str]]:
         """Another household shares a member with this one: remember it (members who join later are linked to
         it as their facts arrive) and link every member so far. The links are sent also when it was known: after
         a crash the message comes again and its links may not have been sent."""
-        head, state, _ = begin(household, partition)
+        household = state.household_id
         if related != household and related not in state.related:
             state.related = sorted({*state.related, related})
-        await finish(head, state, record, partition, lineage.links_to_related(state.members(), household, related))
+        return lineage.links_to_related(state.members(), household, related)
+
+    async def on_household(household: str, messages: list[tuple[bytes, object]]) -> None:
+        """The messages of one batch for one household (facts and ``related``), in order, exactly as one at a
+        time would be (same corrections, same ids), with one write for all of them: the head when it changed,
+        and an entry per subject whose facts changed."""
+        first = messages[0][1]
+        partition = first.message.partition
+        current(first)
+        head, state, closed = begin(household, partition)
+        links: list[tuple[str, str]] = []
+        for kind, record in messages:
+            try:
+                if kind == RELATED:
+                    links.extend(relate(state, record.value.decode()))
+                else:
+                    links.extend(fold_facts(state, kind, record, closed))
+            except Exception as exc:  # the message is kept in the DLQ, the others go on
+                log.exception("household processing failed at %s/%s", partition, record.message.offset)
+                failed.append((record, f"household processing failed: {type(exc).__name__}"))
+        await finish(head, state, first, partition, links)  # also what was folded before a message failed
 
     async def record_run(state: HouseholdState, period: int, months, children: set[str]) -> None:
         """The regular run of ``period`` recorded in ledger and outbox (``months``: the closes completed before),
@@ -232,28 +255,45 @@ def register(engine: Engine, send_link) -> None:
         log.warning("period %s closed on partition %d in %.1fs (%d instructions implied)", record.value.decode(),
                     partition, time.perf_counter() - started, len(implied))
 
-    @engine.app.agent(engine.topic(names.household_events_topic(engine.settings.app_id)), name="households",
-                      concurrency=1)
-    async def households(stream):
-        async for record in stream.events():
-            partition = record.message.partition
+    async def settle(by_household: dict[str, list]) -> None:
+        for household, messages in by_household.items():
             try:
-                kind = header(record, "gp-kind")
-                if kind == FACT:
-                    await on_facts(record.key.decode(), [record.value], record, partition)
-                elif kind == FACTS:
-                    await on_facts(record.key.decode(), [raw.encode() for raw in orjson.loads(record.value)], record,
-                                   partition)
-                elif kind == RELATED:
-                    await on_related(record.key.decode(), record.value.decode(), record, partition)
-                elif kind == CLOSE:
-                    await on_close(record, partition)
+                await on_household(household, messages)
+            except Exception as exc:  # never let one household stop the others; its messages go to the DLQ
+                log.exception("household processing failed at %s/%s", messages[0][1].message.partition,
+                              messages[0][1].message.offset)
+                failed.extend((record, f"household processing failed: {type(exc).__name__}")
+                              for _, record in messages)
+        by_household.clear()
+        for record, reason in failed:
+            await refuse(dlq, record, "internal_error", reason)
+        failed.clear()
+
+    async def households(records) -> None:
+        """A batch of one household-events partition. The messages of each household are handled together, in
+        order (one state write); households are independent of each other, so only a close marker orders
+        them: everything before it is handled before the close, everything after it after."""
+        by_household: dict[str, list] = {}
+        for record in records:
+            kind = header(record, "gp-kind")
+            if kind in (FACT, FACTS, RELATED) and record.key:
+                by_household.setdefault(record.key.decode(), []).append((kind, record))
+                continue
+            await settle(by_household)
+            current(record)
+            try:
+                if kind == CLOSE:
+                    await on_close(record, record.message.partition)
                 else:
                     log.error("unknown message kind on the household-events topic (offset %s)", record.message.offset)
                     await refuse(dlq, record, "unknown_type", "unknown message kind on the household-events topic")
-            except Exception as exc:  # never let one message stop the agent; the message is kept in the DLQ
-                log.exception("household processing failed at %s/%s", partition, record.message.offset)
+            except Exception as exc:  # never let one message stop the others; the message is kept in the DLQ
+                log.exception("close failed at %s/%s", record.message.partition, record.message.offset)
                 await refuse(dlq, record, "internal_error", f"household processing failed: {type(exc).__name__}")
+        await settle(by_household)
+
+    consume_in_batches(engine.app, engine.topic(names.household_events_topic(engine.settings.app_id)), households,
+                       refuse_batch(dlq, "household processing"))
 
     @engine.app.on_partitions_revoked.connect
     async def forget_cached_states(sender, *args, **kwargs) -> None:

@@ -1,4 +1,7 @@
-"""Ingest agents (one per source topic): validate raw records, send the invalid ones to the DLQ, route the rest.
+"""Ingest (one batch handler per source topic): validate raw records, send the invalid ones to the DLQ, route the rest.
+
+Source records are consumed in batches (:mod:`streams.consumer`), one partition's records at a time, in order;
+the router writes each persons-table entry a batch changes once, at the end of the batch.
 
 Each record is decoded and validated with the event models; anything that cannot be accepted — not JSON, an
 unknown type, a missing field, an invalid INSZ/IBAN/date, an impossible value, a key that is not the subject —
@@ -17,9 +20,10 @@ from __future__ import annotations
 import logging
 
 from agents import metrics
-from agents.engine import FACT, Engine, refuse
+from agents.engine import FACT, Engine, refuse, refuse_batch
 from agents.routing import origin_of
 from streams import topics as names
+from streams.consumer import consume_in_batches, current
 from streams.events import SOURCE_TOPICS, InvalidEvent, decode_record
 from tables.lineage import links_of
 
@@ -31,30 +35,33 @@ def register(engine: Engine, router) -> None:
     household_events = names.household_events_topic(engine.settings.app_id)
     dlq = engine.topic(names.DLQ_TOPIC)
 
-    def make_agent(source_name: str):
-        async def ingest(stream):
-            async for record in stream.events():
-                message = record.message
-                try:
-                    event = decode_record(record.key, record.value)
-                except InvalidEvent as exc:
-                    await refuse(dlq, record, exc.reason_class, exc.reason)
-                    continue
-                except Exception as exc:  # never let one record stop the agent
-                    log.exception("unexpected error validating %s/%s/%s", message.topic, message.partition,
-                                  message.offset)
-                    await refuse(dlq, record, "internal_error", type(exc).__name__)
-                    continue
-                metrics.CONSUMED.labels(source_name, event.type).inc()
-                try:
-                    await router.handle(route(event, record.value, origin_of(record)))
-                except Exception as exc:
-                    log.exception("could not route %s/%s/%s", message.topic, message.partition, message.offset)
-                    await refuse(dlq, record, "internal_error", type(exc).__name__)
+    def make_handler(source_name: str):
+        async def ingest(records) -> None:
+            """A batch of one source partition: every entry the batch changes is written once, at the end."""
+            async with router.batch():
+                for record in records:
+                    current(record)
+                    await ingest_one(source_name, record)
 
-        ingest.__name__ = f"ingest_{source_name.replace('.', '_')}"
-        ingest.__qualname__ = ingest.__name__
         return ingest
+
+    async def ingest_one(source_name: str, record) -> None:
+        message = record.message
+        try:
+            event = decode_record(record.key, record.value)
+        except InvalidEvent as exc:
+            await refuse(dlq, record, exc.reason_class, exc.reason)
+            return
+        except Exception as exc:  # never let one record stop the others
+            log.exception("unexpected error validating %s/%s/%s", message.topic, message.partition, message.offset)
+            await refuse(dlq, record, "internal_error", type(exc).__name__)
+            return
+        metrics.CONSUMED.labels(source_name, event.type).inc()
+        try:
+            await route(event, record.value, origin_of(record))
+        except Exception as exc:
+            log.exception("could not route %s/%s/%s", message.topic, message.partition, message.offset)
+            await refuse(dlq, record, "internal_error", type(exc).__name__)
 
     async def route(event, raw: bytes, origin: str) -> None:
         if event.type in HOUSEHOLD_SUBJECT:
@@ -68,5 +75,5 @@ def register(engine: Engine, router) -> None:
                 await router.send_link(person, household)
 
     for source_name in SOURCE_TOPICS:
-        engine.app.agent(engine.topic(source_name), name=f"ingest-{source_name}", concurrency=1)(
-            make_agent(source_name))
+        consume_in_batches(engine.app, engine.topic(source_name), make_handler(source_name),
+                           refuse_batch(dlq, "ingest"))

@@ -26,12 +26,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from contextlib import asynccontextmanager
 
 import orjson
 
 from agents import metrics
-from agents.engine import FACT, FACTS, LEGACY, LINK, RELATED, Engine, header, refuse, stored
+from agents.engine import FACT, FACTS, LEGACY, LINK, RELATED, Engine, header, refuse, refuse_batch, stored
 from streams import topics as names
+from streams.consumer import consume_in_batches, current
 
 log = logging.getLogger("groeipakket.routing")
 RECENT_ORIGINS = 16
@@ -88,17 +90,25 @@ class Router:
         raw = self._read(person)
         return orjson.loads(raw) if raw else {"households": [], "facts": {}}
 
-    async def handle(self, routing) -> None:
-        """Run one message's routing (a coroutine of this router's methods), then write every entry it changed,
-        once (a registration changes its subject twice: the fact and the link); one message at a time across
-        the agents that share the router. Inside the message's iteration (the writes go to its partition)."""
+    @asynccontextmanager
+    async def batch(self):
+        """Route several messages of one partition (inside the block), then write every entry they changed,
+        once: a registration changes its subject twice (the fact and the link), a batch often changes one entry
+        many times. One batch at a time across the handlers that share the router (a send can wait, and no
+        message may read an entry while another is between its read and its write). The writes go to the
+        partition of the current message (:func:`streams.consumer.current`)."""
         async with self._one_message:
             try:
-                await routing
+                yield
             finally:
                 changed, self._changed = self._changed, {}
                 for key, raw in changed.items():
                     await self.write(key, raw)
+
+    async def handle(self, routing) -> None:
+        """Run one message's routing (a coroutine of this router's methods) as a batch of its own."""
+        async with self.batch():
+            await routing
 
     async def _forward(self, household: str, raw: bytes) -> None:
         await self.send(self.household_events, household.encode(), raw, {"gp-kind": FACT})
@@ -232,22 +242,28 @@ def _made_by(entry: dict, origin: str) -> bool:
 def register(engine: Engine, router: Router) -> None:
     dlq = engine.topic(names.DLQ_TOPIC)
 
-    @engine.app.agent(engine.topic(names.person_events_topic(engine.settings.app_id)), name="links",
-                      concurrency=1)
-    async def links(stream):
-        async for record in stream.events():
-            try:
-                kind = header(record, "gp-kind")
-                origin = origin_of(record)
-                if kind == LINK:
-                    await router.handle(router.link(record.key.decode(), record.value.decode(), origin=origin))
-                elif kind == LEGACY:
-                    member = orjson.loads(record.value)
-                    await router.handle(router.legacy_member(record.key.decode(), member["person"],
-                                                             member["household"], origin))
-                else:
-                    log.error("unexpected message on the person-events topic (offset %s)", record.message.offset)
-                    await refuse(dlq, record, "unknown_type", "unknown message kind on the person-events topic")
-            except Exception as exc:  # never let one message stop the agent; the message is kept in the DLQ
-                log.exception("link failed at %s/%s", record.message.partition, record.message.offset)
-                await refuse(dlq, record, "internal_error", f"routing failed: {type(exc).__name__}")
+    async def links(records) -> None:
+        """A batch of one person-events partition (links and legacy-group members), each entry written once."""
+        async with router.batch():
+            for record in records:
+                current(record)
+                await link_one(record)
+
+    async def link_one(record) -> None:
+        try:
+            kind = header(record, "gp-kind")
+            origin = origin_of(record)
+            if kind == LINK:
+                await router.link(record.key.decode(), record.value.decode(), origin=origin)
+            elif kind == LEGACY:
+                member = orjson.loads(record.value)
+                await router.legacy_member(record.key.decode(), member["person"], member["household"], origin)
+            else:
+                log.error("unexpected message on the person-events topic (offset %s)", record.message.offset)
+                await refuse(dlq, record, "unknown_type", "unknown message kind on the person-events topic")
+        except Exception as exc:  # never let one message stop the others; the message is kept in the DLQ
+            log.exception("link failed at %s/%s", record.message.partition, record.message.offset)
+            await refuse(dlq, record, "internal_error", f"routing failed: {type(exc).__name__}")
+
+    consume_in_batches(engine.app, engine.topic(names.person_events_topic(engine.settings.app_id)), links,
+                       refuse_batch(dlq, "routing"))

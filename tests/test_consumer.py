@@ -104,3 +104,64 @@ def test_an_acknowledgement_from_an_earlier_generation_is_not_recorded():
     assert consumer.ack(stale) is False
     assert stale.acked and stale not in consumer.unacked  # a later rebalance does not wait for it
     assert consumer._acked[PARTITION] == [10]  # a commit cannot pass offset 11 before it is processed again
+
+
+# --- batch topics (streams.consumer.consume_in_batches) -----------------------------------------------------------
+
+def batch_drain(consumer, fetched: list[Message], on_batch=None) -> list[list[int]]:
+    """The fetch loop over one fetch of a batch topic; returns the offsets of each batch handed over.
+    ``on_batch(records)`` runs inside the handler (a rebalance can happen then)."""
+    batches: list[list[int]] = []
+
+    async def handler(records) -> None:
+        batches.append([record.message.offset for record in records])
+        for record in records:
+            fast_consumer.current(record)
+            assert faust.current_event() is record  # tables read and write the record's partition
+        if on_batch is not None:
+            on_batch(records)
+
+    async def failed(records, exc) -> None:
+        failures.append(([record.message.offset for record in records], str(exc)))
+
+    failures = []
+    consumer.transport.batch_handlers[TOPIC] = fast_consumer.BatchHandler(handler, failed)
+    assert drain(consumer, fetched) == []  # nothing goes to the agents' conductor
+    assert faust.current_event() is None
+    return batches, failures
+
+
+def test_a_batch_topic_is_handed_over_in_slices_in_order_and_acknowledged(monkeypatch):
+    monkeypatch.setattr(fast_consumer, "BATCH_SIZE", 3)
+    app, consumer = engine_consumer()
+    assert batch_drain(consumer, [message(offset, 0) for offset in range(7)]) == ([[0, 1, 2], [3, 4, 5], [6]], [])
+    assert consumer._acked[PARTITION] == list(range(7))  # a commit may pass them all
+    assert not consumer.unacked
+    assert consumer._read_offset[PARTITION] == 6
+
+
+def test_a_rebalance_during_a_batch_leaves_the_next_slices_unacknowledged_for_the_seek(monkeypatch):
+    monkeypatch.setattr(fast_consumer, "BATCH_SIZE", 2)
+    app, consumer = engine_consumer()
+
+    def rebalance(records) -> None:
+        app.consumer_generation_id = 1
+
+    assert batch_drain(consumer, [message(offset, 0) for offset in range(5)], rebalance) == ([[0, 1]], [])
+    assert consumer._acked[PARTITION] == []  # the slice in hand was of the earlier generation: processed again
+    assert not consumer.unacked  # the rebalance (wait_empty) does not wait for the slices never started
+    assert consumer._read_offset[PARTITION] is None  # the seek fetches them again
+
+
+def test_a_batch_handler_that_raises_reports_its_slice_and_the_loop_goes_on(monkeypatch):
+    monkeypatch.setattr(fast_consumer, "BATCH_SIZE", 2)
+    app, consumer = engine_consumer()
+
+    def fail_on_the_first(records) -> None:
+        if records[0].message.offset == 0:
+            raise RuntimeError("a bug")
+
+    batches, failures = batch_drain(consumer, [message(offset, 0) for offset in range(4)], fail_on_the_first)
+    assert batches == [[0, 1], [2, 3]]
+    assert failures == [([0, 1], "a bug")]  # the engine sends them to the DLQ (agents.engine.refuse_batch)
+    assert consumer._acked[PARTITION] == [0, 1, 2, 3]
