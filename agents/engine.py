@@ -49,7 +49,7 @@ RUNTIME_TUNING = {  # Faust settings of the engine's worker that are not about t
 
 async def refuse(dlq_topic, record, reason_class: str, reason: str) -> None:
     """A record the engine cannot accept or process goes to the DLQ unchanged, with the reason, and is counted."""
-    metrics.REJECTED.labels(record.message.topic, reason_class).inc()
+    metrics.labelled(metrics.REJECTED, record.message.topic, reason_class).inc()
     await send_to_dlq(dlq_topic, record, reason_class, reason)
 
 
@@ -63,10 +63,15 @@ def refuse_batch(dlq_topic, handler_name: str):
 
 
 def stored(table, key: str) -> bytes | None:
-    """A table's value for ``key`` with one store look-up. ``table.get`` asks the store whether it holds the key
-    and then for its value, two RocksDB reads per look-up on the hot path (Faust's ``FastUserDict``). A plain
-    mapping (tests) is read as it is."""
-    return getattr(table, "data", table).get(key)
+    """A table's value for ``key`` with one store look-up, as stored (the engine's tables hold raw bytes: the
+    value Faust would decode is the same). ``table.get`` asks the store whether it holds the key and then for
+    its value, two RocksDB reads per look-up on the hot path (Faust's ``FastUserDict``), and ``store.get``
+    raises and catches a ``KeyError`` for a missing key and decodes the value: 10 % of the ingest's samples. A
+    plain mapping (tests) is read as it is."""
+    store = getattr(table, "data", None)
+    if store is None:
+        return table.get(key)
+    return store._get(store._encode_key(key))
 
 
 def header(event, name: str) -> bytes | None:

@@ -80,10 +80,10 @@ def register(engine: Engine, send_link) -> None:
         delivery = asyncio.gather(traced, await engine.send(names.PAYMENT_TOPICS[instruction["payer"]],
                                                             instruction["household_id"].encode(),
                                                             orjson.dumps(instruction)))
-        metrics.INSTRUCTIONS.labels(instruction["payer"], instruction["kind"]).inc()
+        metrics.labelled(metrics.INSTRUCTIONS, instruction["payer"], instruction["kind"]).inc()
         for line in instruction["lines"]:
             cents = line["amount_cents"]
-            metrics.AMOUNT.labels(instruction["payer"], instruction["kind"], line["component"],
+            metrics.labelled(metrics.AMOUNT, instruction["payer"], instruction["kind"], line["component"],
                                   "positive" if cents > 0 else "negative").inc(abs(cents))
         return delivery
 
@@ -155,7 +155,7 @@ def register(engine: Engine, send_link) -> None:
         started = time.perf_counter()
         event = decode_stored(raw)  # accepted at ingest (the household-events topic is the engine's own)
         outcome, _ = fold_and_correct(state, event, raw, closed, parameters)
-        metrics.FACTS.labels(outcome.name.lower()).inc()
+        metrics.labelled(metrics.FACTS, outcome.name.lower()).inc()
         if outcome is Outcome.ACCEPTED:
             metrics.RECOMPUTE.observe(time.perf_counter() - started)
         return lineage.links_of_member(event, state.household_id, state.related)

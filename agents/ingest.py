@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 
 from agents import metrics
-from agents.engine import FACT, Engine, refuse, refuse_batch
+from agents.engine import Engine, refuse, refuse_batch
 from agents.routing import origin_of
 from streams import topics as names
 from streams.consumer import consume_in_batches, current
@@ -32,7 +32,6 @@ HOUSEHOLD_SUBJECT = {"payer.chosen", "receiver.designated"}
 
 
 def register(engine: Engine, router) -> None:
-    household_events = names.household_events_topic(engine.settings.app_id)
     dlq = engine.topic(names.DLQ_TOPIC)
 
     def make_handler(source_name: str):
@@ -56,7 +55,7 @@ def register(engine: Engine, router) -> None:
             log.exception("unexpected error validating %s/%s/%s", message.topic, message.partition, message.offset)
             await refuse(dlq, record, "internal_error", type(exc).__name__)
             return
-        metrics.CONSUMED.labels(source_name, event.type).inc()
+        metrics.labelled(metrics.CONSUMED, source_name, event.type).inc()
         try:
             await route(event, record.value, origin_of(record))
         except Exception as exc:
@@ -65,7 +64,7 @@ def register(engine: Engine, router) -> None:
 
     async def route(event, raw: bytes, origin: str) -> None:
         if event.type in HOUSEHOLD_SUBJECT:
-            await engine.send(household_events, event.subject.encode(), raw, {"gp-kind": FACT})
+            await router.forward(event.subject, raw)
         else:
             await router.fact(event.subject, event.event_id, raw, getattr(event.data, "legacy_group", None), origin)
         for person, household in links_of(event):

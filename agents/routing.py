@@ -17,6 +17,10 @@ linked to the other. When a person with earlier homes gets a new one, the router
 earlier one about the other (a ``related`` message over the household-events topic); each household knows its
 members from its own facts and sends the links (agents.households).
 
+Routing works a batch at a time (:meth:`Router.batch`, one partition's messages): each entry it changes is
+written once, at the end, and the facts it forwards to one household travel in one message (``facts`` when
+several), sent at the end too, or before any other message the batch sends that household.
+
 The ingest agents apply facts to the table directly (source topics are keyed by the subject's INSZ, so they are
 co-partitioned with the table); links about *other* persons (a child's parents, a receiver) travel over the
 person-events topic, keyed by that person, to the link agent below.
@@ -76,7 +80,8 @@ class Router:
         self.person_events = names.person_events_topic(engine.settings.app_id)
         self.parked: set[str] = set()
         self.known_links = KnownLinks()
-        self._changed: dict[str, bytes] = {}  # entries changed by the message being handled, written by flush()
+        self._changed: dict[str, bytes] = {}  # entries changed by the batch in hand, written at its end
+        self._forwards: dict[str, list[bytes]] = {}  # facts the batch in hand forwards, per household
         # The ingest agents and the links agent share this router, each in its own task, and a send can wait
         # (the producer's batch for a partition is full): one message at a time (handle), so that no message
         # reads an entry while another is between its read and its write.
@@ -101,24 +106,46 @@ class Router:
             try:
                 yield
             finally:
+                for household in list(self._forwards):
+                    await self._send_forwards(household)
                 changed, self._changed = self._changed, {}
                 for key, raw in changed.items():
                     await self.write(key, raw)
+                metrics.PARKED.set(len(self.parked))
 
     async def handle(self, routing) -> None:
         """Run one message's routing (a coroutine of this router's methods) as a batch of its own."""
         async with self.batch():
             await routing
 
-    async def _forward(self, household: str, raw: bytes) -> None:
-        await self.send(self.household_events, household.encode(), raw, {"gp-kind": FACT})
+    async def forward(self, household: str, raw: bytes) -> None:
+        """Forward a fact to a household: with the other facts the batch forwards to it, in one message sent at
+        the end of the batch (or before anything else the batch sends it, so that the household sees its
+        messages in the order made)."""
+        self._forwards.setdefault(household, []).append(raw)
+
+    async def _send_forwards(self, household: str) -> None:
+        """Send the facts waiting for one household: one ``fact`` message, or ``facts`` for several (the
+        household folds them in order, exactly as one message each)."""
+        raws = self._forwards.pop(household, None)
+        if not raws:
+            return
+        if len(raws) == 1:
+            await self.send(self.household_events, household.encode(), raws[0], {"gp-kind": FACT})
+        else:
+            history = orjson.dumps([raw.decode() for raw in raws])
+            await self.send(self.household_events, household.encode(), history, {"gp-kind": FACTS})
+
+    async def _to_household(self, household: str, value: bytes, kind: bytes) -> None:
+        """Send a message other than a forwarded fact to a household, after the facts forwarded to it before."""
+        await self._send_forwards(household)
+        await self.send(self.household_events, household.encode(), value, {"gp-kind": kind})
 
     def _track(self, person: str, entry: dict) -> None:
         if entry["households"]:
             self.parked.discard(person)
         else:
             self.parked.add(person)
-        metrics.PARKED.set(len(self.parked))
 
     async def send_link(self, person: str, household: str) -> None:
         """Link another person to a household (over the person-events topic), unless that link is known."""
@@ -134,7 +161,7 @@ class Router:
 
     async def _tell_related(self, household: str, related: str) -> None:
         """Tell a household that another one shares a member with it (tables.lineage)."""
-        await self.send(self.household_events, household.encode(), related.encode(), {"gp-kind": RELATED})
+        await self._to_household(household, related.encode(), RELATED)
 
     async def fact(self, person: str, event_id: str, raw: bytes, legacy_group: str | None = None,
                    origin: str = "") -> None:
@@ -151,7 +178,7 @@ class Router:
                 entry["legacy"] = legacy_group
             self._store(person, entry, origin)
         for household in entry["households"]:
-            await self._forward(household, raw)
+            await self.forward(household, raw)
             if new_group:
                 await self._announce_member(legacy_group, person, household)
         self._track(person, entry)
@@ -184,7 +211,7 @@ class Router:
         if new_link:
             if entry["facts"]:  # the whole history in one message: one state write there, not one per fact
                 history = orjson.dumps(list(entry["facts"].values()))
-                await self.send(self.household_events, household.encode(), history, {"gp-kind": FACTS})
+                await self._to_household(household, history, FACTS)
             if entry.get("legacy"):
                 await self._announce_member(entry["legacy"], person, household)
         self.known_links.add(person, household)

@@ -58,6 +58,8 @@ def test_a_write_goes_to_the_messages_partition_and_its_changelog_as_faust_would
         try:
             await writer.put("H-000123", b'{"outbox":[]}')
             assert stored(table, "H-000123") == b'{"outbox":[]}'  # read back as the agents read
+            assert stored(table, "H-000123") == table.data.get("H-000123")  # as Faust reads it
+            assert stored(table, "H-000999") is None
             topic = table.changelog_topic
             faust_key, _ = topic.prepare_key("H-000123", table.key_serializer, None, None)
             faust_value, _ = topic.prepare_value(b'{"outbox":[]}', table.value_serializer, None, None)
