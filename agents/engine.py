@@ -103,16 +103,18 @@ class Engine:
         topic = self.households.changelog_topic_name
         return {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == topic}
 
-    async def send(self, topic: str, key: bytes, value: bytes, headers: dict | None = None):
+    async def send(self, topic: str, key: bytes, value: bytes, headers: dict | None = None,
+                   partition: int | None = None):
         """Send one message through the app's producer; returns the delivery future.
 
         The same producer as Faust's ``Topic.send`` (partitioned by key alike, flushed by Faust before every
         offset commit, so at-least-once holds), without the channel layer's per-message futures, serializer
         look-ups and sensor calls: about a third of the cost of a send on the hot path. A failed delivery is still
-        counted in Faust's ``total_error_messages_sent`` (the producer-errors alert)."""
+        counted in Faust's ``total_error_messages_sent`` (the producer-errors alert). ``partition``: this one
+        instead of the key's."""
         monitor = self.app.monitor
         started = monitor.time()
-        delivery = await self.app.producer.send(topic, key, value, None, None, headers)
+        delivery = await self.app.producer.send(topic, key, value, partition, None, headers)
 
         def count_failure(future) -> None:
             if not future.cancelled() and future.exception() is not None:

@@ -29,6 +29,7 @@ from rules.parameters import default_parameters
 from rules.periods import parse_period
 from streams import topics as names
 from streams.consumer import consume_in_batches, current
+from streams.partitioner import key_hash
 from streams.events import decode_stored
 from tables import lineage
 from tables.household import HouseholdState, StateCache
@@ -40,13 +41,15 @@ SCAN_YIELD_EVERY = 1_000  # states read by the outbox scan after a restart betwe
 RESEND_AFTER = 30.0  # seconds: an instruction sent and not acknowledged after this is sent again (same id)
 
 
-async def delivered(delivery: asyncio.Future) -> bool:
-    """Whether a send was acknowledged by the broker (waits for it)."""
-    try:
-        await delivery
-        return True
-    except Exception:
-        return False
+async def delivered(deliveries: tuple[asyncio.Future, ...]) -> bool:
+    """Whether the broker acknowledged every one of the sends (waits for them all)."""
+    acknowledged = True
+    for delivery in deliveries:
+        try:
+            await delivery
+        except Exception:
+            acknowledged = False
+    return acknowledged
 
 
 def register(engine: Engine, send_link) -> None:
@@ -73,19 +76,26 @@ def register(engine: Engine, send_link) -> None:
                         pending.pop(household, None)
         return callback
 
-    async def send_instruction(instruction: dict, trace: dict) -> asyncio.Future:
-        """Send an instruction's audit record, then the instruction to its payer topic (counted); returns a
-        future done when the broker acknowledged both (failed when either failed)."""
-        traced = await engine.send(audit, trace["trace_id"].encode(), orjson.dumps(trace))
-        delivery = asyncio.gather(traced, await engine.send(names.PAYMENT_TOPICS[instruction["payer"]],
-                                                            instruction["household_id"].encode(),
-                                                            orjson.dumps(instruction)))
+    def audit_partition(household: str) -> int:
+        """The audit topic's partition of a household's traces: the household's own (by its id's hash, cached).
+        A trace is keyed by its id (compaction, look-up), a key that never comes again: hashing it cost 4 % of
+        a close and pushed the keys that do come again out of the partitioner's cache."""
+        return key_hash(household.encode()) % engine.settings.partitions
+
+    async def send_instruction(instruction: dict, trace: dict) -> tuple[asyncio.Future, asyncio.Future]:
+        """Send an instruction's audit record, then the instruction to its payer topic (counted); returns the two
+        deliveries (the broker's acknowledgements)."""
+        household = instruction["household_id"]
+        traced = await engine.send(audit, trace["trace_id"].encode(), orjson.dumps(trace),
+                                   partition=audit_partition(household))
+        sent = await engine.send(names.PAYMENT_TOPICS[instruction["payer"]], household.encode(),
+                                 orjson.dumps(instruction))
         metrics.labelled(metrics.INSTRUCTIONS, instruction["payer"], instruction["kind"]).inc()
         for line in instruction["lines"]:
             cents = line["amount_cents"]
             metrics.labelled(metrics.AMOUNT, instruction["payer"], instruction["kind"], line["component"],
-                                  "positive" if cents > 0 else "negative").inc(abs(cents))
-        return delivery
+                             "positive" if cents > 0 else "negative").inc(abs(cents))
+        return traced, sent
 
     async def publish(state: HouseholdState, source_ts: float | None = None) -> None:
         """Send the outbox entries that are neither acknowledged nor in flight (sent less than RESEND_AFTER ago)."""
@@ -97,7 +107,7 @@ def register(engine: Engine, send_link) -> None:
             if instruction_id in confirmed or (sent_at is not None and now - sent_at < RESEND_AFTER):
                 continue
             pending.setdefault(household, {})[instruction_id] = now  # (an acknowledgement may drop the dict)
-            delivery = await send_instruction(instruction, entry["audit"])
+            delivery = asyncio.gather(*await send_instruction(instruction, entry["audit"]))
             delivery.add_done_callback(on_delivered(household, instruction_id))
             if source_ts:
                 metrics.LATENCY.observe(max(time.time() - source_ts, 0))
@@ -222,7 +232,7 @@ def register(engine: Engine, send_link) -> None:
         closed = states.closed_periods(partition)
         months = closed.months if closed else ()
         children: set[str] = set()
-        implied: list[tuple[str, asyncio.Future]] = []
+        implied: list[tuple[str, tuple[asyncio.Future, asyncio.Future]]] = []
         # Memory stays bounded over the partition: a state write waits while the producer's batch for the
         # changelog partition is full (streams.table_writer), so the close goes at the pace of the producer.
         for household, head in states.each_head(partition):
