@@ -53,6 +53,12 @@ async def refuse(dlq_topic, record, reason_class: str, reason: str) -> None:
     await send_to_dlq(dlq_topic, record, reason_class, reason)
 
 
+async def refuse_unknown_kind(dlq_topic, record, topic: str) -> None:
+    """A message on one of the engine's own topics with a kind (``gp-kind`` header) its handler does not know."""
+    log.error("unknown message kind on the %s topic (offset %s)", topic, record.message.offset)
+    await refuse(dlq_topic, record, "unknown_type", f"unknown message kind on the {topic} topic")
+
+
 def refuse_batch(dlq_topic, handler_name: str):
     """A batch handler's last resort (streams.consumer.BatchHandler.failed): every record of the slice goes to
     the DLQ with the error, so nothing is lost and the loop goes on."""

@@ -23,13 +23,12 @@ import time
 import orjson
 
 from agents import metrics
-from agents.engine import CLOSE, FACT, FACTS, RELATED, Engine, header, refuse, refuse_batch
+from agents.engine import CLOSE, FACT, FACTS, RELATED, Engine, header, refuse, refuse_batch, refuse_unknown_kind
 from agents.state_table import ClosedPeriods, HouseholdTable
 from rules.parameters import default_parameters
 from rules.periods import parse_period
 from streams import topics as names
 from streams.consumer import consume_in_batches, current
-from streams.partitioner import key_hash
 from streams.events import decode_stored
 from tables import lineage
 from tables.household import HouseholdState, StateCache
@@ -59,6 +58,7 @@ def register(engine: Engine, send_link) -> None:
     cache = StateCache(engine.settings.state_cache_households)
     parameters = default_parameters()
     audit = names.audit_topic(engine.settings.app_id)
+    audit_partitions = names.all_topics(engine.settings.app_id, engine.settings.partitions)[audit]
     dlq = engine.topic(names.DLQ_TOPIC)
     confirmed: set[str] = set()  # acknowledged by the broker, until the outbox entry is settled
     pending: dict[str, dict[str, float]] = {}  # household -> instruction ids sent, not acknowledged -> when
@@ -76,18 +76,13 @@ def register(engine: Engine, send_link) -> None:
                         pending.pop(household, None)
         return callback
 
-    def audit_partition(household: str) -> int:
-        """The audit topic's partition of a household's traces: the household's own (by its id's hash, cached).
-        A trace is keyed by its id (compaction, look-up), a key that never comes again: hashing it cost 4 % of
-        a close and pushed the keys that do come again out of the partitioner's cache."""
-        return key_hash(household.encode()) % engine.settings.partitions
-
     async def send_instruction(instruction: dict, trace: dict) -> tuple[asyncio.Future, asyncio.Future]:
         """Send an instruction's audit record, then the instruction to its payer topic (counted); returns the two
         deliveries (the broker's acknowledgements)."""
         household = instruction["household_id"]
-        traced = await engine.send(audit, trace["trace_id"].encode(), orjson.dumps(trace),
-                                   partition=audit_partition(household))
+        trace_id = trace["trace_id"]
+        traced = await engine.send(audit, trace_id.encode(), orjson.dumps(trace),
+                                   partition=names.audit_partition(trace_id, audit_partitions))
         sent = await engine.send(names.PAYMENT_TOPICS[instruction["payer"]], household.encode(),
                                  orjson.dumps(instruction))
         metrics.labelled(metrics.INSTRUCTIONS, instruction["payer"], instruction["kind"]).inc()
@@ -295,8 +290,7 @@ def register(engine: Engine, send_link) -> None:
                 if kind == CLOSE:
                     await on_close(record, record.message.partition)
                 else:
-                    log.error("unknown message kind on the household-events topic (offset %s)", record.message.offset)
-                    await refuse(dlq, record, "unknown_type", "unknown message kind on the household-events topic")
+                    await refuse_unknown_kind(dlq, record, "household-events")
             except Exception as exc:  # never let one message stop the others; the message is kept in the DLQ
                 log.exception("close failed at %s/%s", record.message.partition, record.message.offset)
                 await refuse(dlq, record, "internal_error", f"household processing failed: {type(exc).__name__}")

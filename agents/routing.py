@@ -35,7 +35,8 @@ from contextlib import asynccontextmanager
 import orjson
 
 from agents import metrics
-from agents.engine import FACT, FACTS, LEGACY, LINK, RELATED, Engine, header, refuse, refuse_batch, stored
+from agents.engine import (FACT, FACTS, LEGACY, LINK, RELATED, Engine, header, refuse, refuse_batch,
+                           refuse_unknown_kind, stored)
 from streams import topics as names
 from streams.consumer import consume_in_batches, current
 
@@ -286,8 +287,7 @@ def register(engine: Engine, router: Router) -> None:
                 member = orjson.loads(record.value)
                 await router.legacy_member(record.key.decode(), member["person"], member["household"], origin)
             else:
-                log.error("unexpected message on the person-events topic (offset %s)", record.message.offset)
-                await refuse(dlq, record, "unknown_type", "unknown message kind on the person-events topic")
+                await refuse_unknown_kind(dlq, record, "person-events")
         except Exception as exc:  # never let one message stop the others; the message is kept in the DLQ
             log.exception("link failed at %s/%s", record.message.partition, record.message.offset)
             await refuse(dlq, record, "internal_error", f"routing failed: {type(exc).__name__}")

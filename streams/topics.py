@@ -24,6 +24,15 @@ def audit_topic(app_id: str) -> str:
     return f"{app_id}-audit"
 
 
+def audit_partition(trace_id: str, partitions: int) -> int:
+    """The audit topic's partition of a trace: by the trace id's first 32 bits (the id is ``trace-`` and a
+    SHA-256 digest in hex: uniform, and the same for every copy, as compaction needs). Kafka's hash of the key
+    cost 4 µs (4 % of a close) for a key that never comes again, and pushed the keys that do out of the
+    partitioner's cache; one partition per household would put all the traces of a close in one partition, one
+    produce request at a time."""
+    return int(trace_id[6:14], 16) % partitions
+
+
 def all_topics(app_id: str, partitions: int) -> dict[str, int]:
     """Every topic the product reads or writes, with its partition count (co-partitioned where keyed alike)."""
     topics = {name: partitions for name in SOURCE_TOPICS}

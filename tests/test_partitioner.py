@@ -46,3 +46,14 @@ print(engine.app.producer.partitioner is partition_for_key)
 
 def test_the_engines_producer_uses_it():
     assert engine_printout(ENGINE) == "True"
+
+
+def test_audit_records_are_spread_over_the_partitions_by_their_trace_id():
+    from streams.topics import audit_partition
+    from tables.settlement import instruction_id
+
+    traces = ["trace-" + instruction_id("FONS", f"H-{n}", "regular", 24290, "2024-03").split("-", 1)[1]
+              for n in range(4000)]
+    partitions = [audit_partition(trace, 4) for trace in traces]
+    assert partitions == [audit_partition(trace, 4) for trace in traces]  # every copy to the same partition
+    assert all(800 < partitions.count(p) < 1200 for p in range(4))
