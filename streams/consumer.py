@@ -153,7 +153,7 @@ class Consumer(faust_aiokafka.Consumer):
             self._n_acked = 0
             await self.commit()
 
-    async def _hand_over_batch(self, tp, messages: list, handler) -> None:  # pragma: no cover (fetch loop)
+    async def _hand_over_batch(self, tp, messages: list, handler: BatchHandler) -> None:
         """Hand a batch topic's fetched messages of one partition to its handler, ``BATCH_SIZE`` at a time,
         each acknowledged once its slice is handled. A slice is not started while the flow is stopped or after
         a rebalance (the messages leave the unacknowledged set, so the rebalance does not wait for them, and the
