@@ -25,4 +25,3 @@ def test_latencies_pair_late_records_with_their_corrections_and_pass_over_invali
         record("payments.fons", orjson.dumps({"caused_by": None, "lines": []}), 2_700),
     ]
     assert latencies_ms(sources, payments, {"e-1"}) == [250]
-
