@@ -63,7 +63,6 @@ def register(engine: Engine, send_link) -> None:
     confirmed: set[str] = set()  # acknowledged by the broker, until the outbox entry is settled
     pending: dict[str, dict[str, float]] = {}  # household -> instruction ids sent, not acknowledged -> when
     scanned = {"done": False}
-    failed: list[tuple[object, str]] = []  # (message, reason) of the batch in hand that failed: to the DLQ
 
     def on_delivered(household: str, instruction_id: str):
         def callback(future) -> None:
@@ -165,7 +164,7 @@ def register(engine: Engine, send_link) -> None:
             metrics.RECOMPUTE.observe(time.perf_counter() - started)
         return lineage.links_of_member(event, state.household_id, state.related)
 
-    def fold_facts(state: HouseholdState, kind: bytes, record, closed) -> list[tuple[str, str]]:
+    async def fold_facts(state: HouseholdState, kind: bytes, record, closed) -> list[tuple[str, str]]:
         """One fact (FACT), or a person's history forwarded at once (FACTS), folded in order; returns the links
         to send. A fact that fails is reported (DLQ) and the others go on."""
         raws = [record.value] if kind == FACT else [raw.encode() for raw in orjson.loads(record.value)]
@@ -176,7 +175,7 @@ def register(engine: Engine, send_link) -> None:
             except Exception as exc:  # one bad fact must not drop the others of the message
                 log.exception("fact %d of the message at %s/%s failed", number, record.message.partition,
                               record.message.offset)
-                failed.append((record, f"fact {number} of the message: {type(exc).__name__}"))
+                await refuse(dlq, record, "internal_error", f"fact {number} of the message: {type(exc).__name__}")
         return links
 
     def relate(state: HouseholdState, related: str) -> list[tuple[str, str]]:
@@ -202,10 +201,10 @@ def register(engine: Engine, send_link) -> None:
                 if kind == RELATED:
                     links.extend(relate(state, record.value.decode()))
                 else:
-                    links.extend(fold_facts(state, kind, record, closed))
+                    links.extend(await fold_facts(state, kind, record, closed))
             except Exception as exc:  # the message is kept in the DLQ, the others go on
                 log.exception("household processing failed at %s/%s", partition, record.message.offset)
-                failed.append((record, f"household processing failed: {type(exc).__name__}"))
+                await refuse(dlq, record, "internal_error", f"household processing failed: {type(exc).__name__}")
         await finish(head, state, first, partition, links)  # also what was folded before a message failed
 
     async def record_run(state: HouseholdState, period: int, months, children: set[str]) -> None:
@@ -267,12 +266,9 @@ def register(engine: Engine, send_link) -> None:
             except Exception as exc:  # never let one household stop the others; its messages go to the DLQ
                 log.exception("household processing failed at %s/%s", messages[0][1].message.partition,
                               messages[0][1].message.offset)
-                failed.extend((record, f"household processing failed: {type(exc).__name__}")
-                              for _, record in messages)
+                for _, record in messages:
+                    await refuse(dlq, record, "internal_error", f"household processing failed: {type(exc).__name__}")
         by_household.clear()
-        for record, reason in failed:
-            await refuse(dlq, record, "internal_error", reason)
-        failed.clear()
 
     async def households(records) -> None:
         """A batch of one household-events partition. The messages of each household are handled together, in

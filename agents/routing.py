@@ -84,10 +84,10 @@ class Router:
         self._entries: dict[str, dict] = {}  # entries the batch in hand read, decoded once
         self._changed: dict[str, None] = {}  # the keys of those it changed, written at its end (in order)
         self._forwards: dict[str, list[bytes]] = {}  # facts the batch in hand forwards, per household
-        # The ingest agents and the links agent share this router, each in its own task, and a send can wait
-        # (the producer's batch for a partition is full): one message at a time (handle), so that no message
-        # reads an entry while another is between its read and its write.
-        self._one_message = asyncio.Lock()
+        # The ingest handlers and the links handler share this router, and a send can wait (the producer's batch
+        # for a partition is full): one batch at a time (batch), so that no message reads an entry while another
+        # is between its read and its write.
+        self._one_batch = asyncio.Lock()
 
     def _load(self, key: str, empty=lambda: {"households": [], "facts": {}}) -> dict:
         """An entry as the batch in hand left it, else as the table has it (``empty()`` when it has none):
@@ -106,7 +106,7 @@ class Router:
         many times. One batch at a time across the handlers that share the router (a send can wait, and no
         message may read an entry while another is between its read and its write). The writes go to the
         partition of the current message (:func:`streams.consumer.current`)."""
-        async with self._one_message:
+        async with self._one_batch:
             try:
                 yield
             finally:
@@ -116,11 +116,6 @@ class Router:
                 for key in changed:
                     await self.write(key, orjson.dumps(entries[key]))
                 metrics.PARKED.set(len(self.parked))
-
-    async def handle(self, routing) -> None:
-        """Run one message's routing (a coroutine of this router's methods) as a batch of its own."""
-        async with self.batch():
-            await routing
 
     async def forward(self, household: str, raw: bytes) -> None:
         """Forward a fact to a household: with the other facts the batch forwards to it, in one message sent at

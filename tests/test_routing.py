@@ -27,9 +27,15 @@ def router(table: dict | None = None, sent: list | None = None) -> tuple[Router,
     return Router(engine), table, sent
 
 
+async def handle(router: Router, routing) -> None:
+    """One message as a batch of its own, as the handlers do it: the router's call, then the writes of the entries
+    it changed."""
+    async with router.batch():
+        await routing
+
+
 def run(router: Router, routing) -> None:
-    """One message handled, as the agents do: the router's call, then the writes of the entries it changed."""
-    asyncio.run(router.handle(routing))
+    asyncio.run(handle(router, routing))
 
 
 def test_a_fact_for_a_linked_person_is_forwarded_once_and_again_only_when_its_own_message_comes_again():
@@ -145,9 +151,9 @@ def test_messages_of_two_agents_about_one_person_do_not_lose_each_others_change_
     run(r, r.link("85073012335", "H-1", member=True, origin="src.population:0:1"))
 
     async def two_agents():
-        move = asyncio.create_task(r.handle(r.link("85073012335", "H-2", member=True, origin="src.population:0:2")))
+        move = asyncio.create_task(handle(r, r.link("85073012335", "H-2", member=True, origin="src.population:0:2")))
         await asyncio.sleep(0)  # the move waits in its send
-        await r.handle(r.fact("85073012335", "e-tax", b'{"event_id":"e-tax"}', origin="src.tax:0:3"))
+        await handle(r, r.fact("85073012335", "e-tax", b'{"event_id":"e-tax"}', origin="src.tax:0:3"))
         await move
 
     asyncio.run(two_agents())
