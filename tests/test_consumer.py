@@ -165,3 +165,47 @@ def test_a_batch_handler_that_raises_reports_its_slice_and_the_loop_goes_on(monk
     assert batches == [[0, 1], [2, 3]]
     assert failures == [([0, 1], "a bug")]  # the engine sends them to the DLQ (agents.engine.refuse_batch)
     assert consumer._acked[PARTITION] == [0, 1, 2, 3]
+
+
+def test_a_commit_every_n_acknowledgements_runs_beside_the_loop_one_at_a_time():
+    """A commit waits for the producer's lingering batches and the broker: the loop must not wait for it (the
+    batch handlers run in it). Once ``broker_commit_every`` messages are acknowledged a commit starts in the
+    background; while it runs, no second one is started."""
+    app, consumer = engine_consumer()
+    consumer._commit_every = 2
+    started, release = [], None
+
+    async def scenario():
+        nonlocal release
+        release = asyncio.Event()
+        consumer.loop = asyncio.get_running_loop()  # (the worker's consumer runs on the worker's loop)
+
+        async def commit(*args, **kwargs):
+            consumer._commit_fut = asyncio.get_running_loop().create_future()
+            started.append(consumer._n_acked)
+            await release.wait()
+            consumer._commit_fut = None
+            return True
+
+        consumer.commit = commit
+
+        async def settle():
+            for _ in range(5):
+                await asyncio.sleep(0)
+
+        consumer._n_acked = 2
+        await asyncio.wait_for(consumer._maybe_commit(), timeout=1)  # returns although the commit hangs
+        await settle()
+        assert started == [0] and consumer._commit_fut is not None
+        consumer._n_acked = 2
+        await consumer._maybe_commit()  # one is running: not a second one
+        await settle()
+        assert started == [0]
+        release.set()
+        await asyncio.sleep(0.01)
+        consumer._n_acked = 1
+        await consumer._maybe_commit()  # below the count: none
+        await settle()
+        assert started == [0] and consumer._commit_fut is None
+
+    asyncio.run(scenario())
