@@ -10,6 +10,7 @@ recorded before it happened, ...). Unknown extra fields are ignored (the contrac
 from __future__ import annotations
 
 import datetime as dt
+from functools import cached_property
 from typing import Annotated, Literal, Union
 
 import orjson
@@ -220,9 +221,11 @@ class _Envelope(BaseModel):
             raise ValueError("recorded_at needs a time zone (e.g. Z)")
         return self
 
-    @property
+    @cached_property
     def recorded_key(self) -> str:
-        """recorded_at normalised to UTC text: compares like the instant (ties: greater event_id)."""
+        """recorded_at normalised to UTC text: compares like the instant (ties: greater event_id). Kept once
+        computed (~3 µs, and a fold compares each fact's precedence more than once; not a field: left out of
+        dumps and comparisons)."""
         utc = self.recorded_at.astimezone(dt.timezone.utc)
         if utc.year < 1000:  # (isoformat pads the year to four digits, strftime does not)
             return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

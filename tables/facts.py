@@ -78,11 +78,11 @@ class FactStore:
         key = natural_key(event)
         self._seen_of.setdefault(key, []).append(event.event_id)
         self.changed.add(event.subject)
-        current = self._precedence.get(key)
-        if current is not None and current >= precedence(event):
+        rank, current = precedence(event), self._precedence.get(key)
+        if current is not None and current >= rank:
             return Outcome.SUPERSEDED
         self._facts[key] = event
-        self._precedence[key] = precedence(event)
+        self._precedence[key] = rank
         if raw is not None:
             self._raw[key] = raw
         else:
