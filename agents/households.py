@@ -130,17 +130,15 @@ def register(engine: Engine, send_link) -> None:
         """Write what changed (nothing when nothing did)."""
         cache.remember(state.household_id, await states.write(state), state, keep)
 
-    def begin(household: str, partition: int) -> tuple[bytes | None, HouseholdState, ClosedPeriods | None]:
-        """A message for one household: its head as stored, its state with the implied runs of closed months
-        and the acknowledged outbox entries settled, and the partition's closes (only periods closed so far are
-        paid or corrected)."""
+    def begin(household: str, closed: ClosedPeriods | None) -> tuple[bytes | None, HouseholdState]:
+        """A message for one household: its head as stored, and its state with the implied runs of the closed
+        months (``closed``: the partition's closes) and the acknowledged outbox entries settled."""
         head = states.head(household)
         state = cache.load(household, head, states.read)
-        closed = states.closed_periods(partition)
         if closed is not None:
             settle_implied_runs(state, closed.months)
         settle_outbox(state)
-        return head, state, closed
+        return head, state
 
     async def finish(head: bytes | None, state: HouseholdState, record, partition: int,
                      links: list[tuple[str, str]]) -> None:
@@ -187,14 +185,15 @@ def register(engine: Engine, send_link) -> None:
             state.related = sorted({*state.related, related})
         return lineage.links_to_related(state.members(), household, related)
 
-    async def on_household(household: str, messages: list[tuple[bytes, object]]) -> None:
+    async def on_household(household: str, messages: list[tuple[bytes, object]], closed) -> None:
         """The messages of one batch for one household (facts and ``related``), in order, exactly as one at a
         time would be (same corrections, same ids), with one write for all of them: the head when it changed,
-        and an entry per subject whose facts changed."""
+        and an entry per subject whose facts changed. ``closed``: the partition's closes (only periods closed
+        so far are paid or corrected)."""
         first = messages[0][1]
         partition = first.message.partition
         current(first)
-        head, state, closed = begin(household, partition)
+        head, state = begin(household, closed)
         links: list[tuple[str, str]] = []
         for kind, record in messages:
             try:
@@ -260,9 +259,16 @@ def register(engine: Engine, send_link) -> None:
                     partition, time.perf_counter() - started, len(implied))
 
     async def settle(by_household: dict[str, list]) -> None:
+        """The households' messages gathered since the last close marker of the batch: the partition's closes
+        are read once for all of them (only a close marker, handled between two of these, changes them)."""
+        if not by_household:
+            return
+        first = next(iter(by_household.values()))[0][1]
+        current(first)  # (table reads go to the batch's partition)
+        closed = states.closed_periods(first.message.partition)
         for household, messages in by_household.items():
             try:
-                await on_household(household, messages)
+                await on_household(household, messages, closed)
             except Exception as exc:  # never let one household stop the others; its messages go to the DLQ
                 log.exception("household processing failed at %s/%s", messages[0][1].message.partition,
                               messages[0][1].message.offset)
