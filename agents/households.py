@@ -56,6 +56,8 @@ def register(engine: Engine, send_link) -> None:
     table = engine.households
     states = HouseholdTable(table, engine.households_writer)
     cache = StateCache(engine.settings.state_cache_households)
+    metrics.STATE_CACHE_LOOKUPS.labels("hit").set_function(lambda: cache.hits)  # read when scraped
+    metrics.STATE_CACHE_LOOKUPS.labels("miss").set_function(lambda: cache.misses)
     parameters = default_parameters()
     audit = names.audit_topic(engine.settings.app_id)
     audit_partitions = names.all_topics(engine.settings.app_id, engine.settings.partitions)[audit]

@@ -37,6 +37,9 @@ CLOSE_SECONDS = Histogram("groeipakket_period_close_seconds", "Time of one parti
 HOUSEHOLDS_HELD = Gauge("groeipakket_households_held", "Household states held by this worker (active partitions)")
 CHILDREN_PAID = Gauge("groeipakket_children_paid", "Children with a line in the latest regular run, per partition",
                       ["partition"])
+STATE_CACHE_LOOKUPS = Gauge("groeipakket_state_cache_lookups",
+                            "Household states looked up in the worker's state cache since it started, per result "
+                            "(hit: decoded state reused; miss: read and decoded from the table)", ["result"])
 CONSUMER_LAG = Gauge("groeipakket_consumer_lag_records",
                      "Records between the committed offset and the high watermark, per input topic", ["topic"])
 EVENT_LOOP_LAG = Histogram("groeipakket_event_loop_lag_seconds",

@@ -182,6 +182,8 @@ def test_sources_to_payers_with_late_data_duplicates_restart_and_double_close(br
     assert total(before_crash, "groeipakket_last_closed_period_index") > 0
     assert total(before_crash, "groeipakket_implied_runs_total") > 0  # February re-dated: settled after the crash
     assert total(before_crash, "groeipakket_consumer_lag_records") == 0
+    assert total(before_crash, "groeipakket_state_cache_lookups", result="hit") > 0
+    assert total(before_crash, "groeipakket_state_cache_lookups", result="miss") > 0  # (first looks, and closes)
     assert total(after_restart, "groeipakket_instructed_cents_total", kind="correction") > 0  # the arrears
     assert total(after_restart, "groeipakket_source_to_instruction_seconds_count") > 0
     text = " ".join(f"{name}{labels}" for name, labels in before_crash)
