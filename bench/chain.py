@@ -86,6 +86,12 @@ def metric(port: int, name: str) -> float | None:
     return None
 
 
+def engine_worker(bootstrap: str, workdir: Path, number: int) -> WorkerProcess:
+    """Worker ``number`` of a run on the embedded broker: its data dir and log in ``workdir``, a free web port."""
+    return WorkerProcess(bootstrap, workdir / f"worker-{number}", free_port(),
+                         log_path=workdir / f"worker-{number}.log", env={"GROEIPAKKET_BROKER_KIND": "embedded"})
+
+
 def wait_ready(workers: list[WorkerProcess], timeout: float = 180.0) -> float:
     """Until every worker finished a rebalance (recovery included) and none is recovering; returns seconds."""
     started = time.monotonic()
@@ -296,9 +302,7 @@ def run_chain(options: ChainOptions, bootstrap: str, workdir: Path, say=print, b
     say(f"Simulated {options.households} households: {figures['simulated']['lines']} records "
         f"({figures['simulated']['invalid']} invalid, {figures['simulated']['duplicates']} re-sent) in "
         f"{figures['simulate_seconds']:.1f}s")
-    workers = [WorkerProcess(bootstrap, workdir / f"worker-{n}", free_port(), log_path=workdir / f"worker-{n}.log",
-                             env={"GROEIPAKKET_BROKER_KIND": "embedded"}).start()
-               for n in range(1, options.workers + 1)]
+    workers = [engine_worker(bootstrap, workdir, n).start() for n in range(1, options.workers + 1)]
     try:
         say(f"Started {len(workers)} worker(s); ready in {wait_ready(workers):.1f}s")
 

@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from bench.chain import Replay, recorded_month, wait_ready
+from bench.chain import Replay, engine_worker, recorded_month, wait_ready
 from cli.runtime import WorkerProcess, input_topics
 from cli.simulate import route
 from cli.verify import collect, verify_topics
@@ -32,7 +32,6 @@ from rules.periods import parse_period
 from sim.population import SimulationConfig
 from sim.timeline import write_jsonl
 from streams import topics as names
-from streams.broker import free_port
 from streams.events import period_close
 from streams.reader import group_progress
 from tests.integration.test_scale import assert_verified, prepared
@@ -41,11 +40,6 @@ pytestmark = pytest.mark.integration
 
 HOUSEHOLDS = int(os.environ.get("GROEIPAKKET_CHAOS_HOUSEHOLDS", "1500"))
 KILL_AFTER = 0.5  # seconds of work before a kill (the first half is worked through in ~1.5 s here)
-
-
-def engine_worker(bootstrap: str, workdir, number: int) -> WorkerProcess:
-    return WorkerProcess(bootstrap, workdir / f"worker-{number}", free_port(),
-                         log_path=workdir / f"worker-{number}.log", env={"GROEIPAKKET_BROKER_KIND": "embedded"})
 
 
 async def still_working(bootstrap: str, app_id: str) -> bool:
@@ -57,16 +51,15 @@ async def still_working(bootstrap: str, app_id: str) -> bool:
 
 def crash_and_restart(workers: list[WorkerProcess], index: int, bootstrap: str, app_id: str,
                       lose_disk: bool = False) -> bool:
-    """kill -9 worker ``index`` and start it again on its data dir (a new web port) — with ``lose_disk`` on an
-    empty one: its tables then come back from their changelogs; returns whether the engine still had work when
-    it was killed."""
+    """kill -9 worker ``index`` and start it again on its data dir — with ``lose_disk`` on an empty one: its
+    tables then come back from their changelogs; returns whether the engine still had work when it was
+    killed."""
     busy = asyncio.run(still_working(bootstrap, app_id))
     victim = workers[index]
     victim.kill()
     if lose_disk:
         shutil.rmtree(victim.data_dir)
-    workers[index] = WorkerProcess(bootstrap, victim.data_dir, free_port(), log_path=victim.log_path,
-                                   env=victim.env).start()
+    victim.start()
     return busy
 
 
